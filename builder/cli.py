@@ -1,0 +1,86 @@
+"""Command line: argv → a command run → an exit code (0 ok, 1 problems in the input, 2 usage)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from builder import __version__
+from builder.build import Options, build, compile_decks
+from builder.diagnostics import FORMATTERS, BuildFailed, Diagnostic, Diagnostics
+
+EXIT_OK = 0
+EXIT_INPUT = 1
+EXIT_USAGE = 2
+
+
+def _options(args: argparse.Namespace) -> Options:
+    return Options(source=args.source, media=args.media, out=args.out)
+
+
+def _report(diagnostics: Sequence[Diagnostic], fmt: str) -> None:
+    if diagnostics:
+        sys.stderr.write(FORMATTERS[fmt](diagnostics))
+
+
+def _cmd_check(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    decks = compile_decks(_options(args), diagnostics)
+    _report(diagnostics.sorted(), args.format)
+    for deck in decks:
+        print(f"ok {deck.slug} {deck.config.version}: {len(deck.notes)} notes")
+    return EXIT_OK
+
+
+def _cmd_build(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    outputs = build(_options(args), diagnostics)
+    _report(diagnostics.sorted(), args.format)
+    for output in outputs:
+        notes = len(output.deck.notes)
+        print(f"built {output.path.as_posix()} ({notes} notes, {output.cards} cards, {len(output.deck.media)} media)")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Diagnostics], int]]] = {
+    "check": ("validate every deck and report all problems", _cmd_check),
+    "build": ("validate, then write dist/<deck>-<version>.apkg for every deck", _cmd_build),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m builder", description="Compile Markdown notes into versioned Anki decks."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    default_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, _) in COMMANDS.items():
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.add_argument("--source", type=Path, default=Path("source"), help="deck folders (default: source)")
+        cmd.add_argument("--media", type=Path, default=Path("media"), help="images (default: media)")
+        cmd.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
+        cmd.add_argument(
+            "--format",
+            choices=sorted(FORMATTERS),
+            default=default_format,
+            help="diagnostic format (default: github under GitHub Actions, else text)",
+        )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse reports usage errors itself
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    diagnostics = Diagnostics()
+    try:
+        return COMMANDS[args.command][1](args, diagnostics)
+    except BuildFailed as failed:
+        _report(failed.diagnostics, args.format)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130

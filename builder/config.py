@@ -1,0 +1,192 @@
+"""Structured input: deck.toml, front matter and metadata comments → frozen models, or located diagnostics."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from builder.diagnostics import Diagnostics, Location, did_you_mean
+from builder.models import DeckConfig, FileSettings, NoteMeta
+from builder.source import SourceFile
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A snippet of structured text inside a file: where its first character sits."""
+
+    source: SourceFile
+    text: str
+    line: int
+    col: int
+
+    def location(self, rel_line: int, rel_col: int) -> Location:
+        """Map a 0-based line/column inside the snippet to the file."""
+        if rel_line == 0:
+            return Location(self.source.path, self.line, self.col + rel_col)
+        return Location(self.source.path, self.line + rel_line, rel_col + 1)
+
+    def key_location(self, key: str, separator: str) -> tuple[Location, int]:
+        """Where `key:` (YAML) or `key =` (TOML) is written, else the snippet start; plus the key's length."""
+        pattern = re.compile(rf"^([ \t]*)[\"']?{re.escape(key)}[\"']?[ \t]*{separator}", re.MULTILINE)
+        match = pattern.search(self.text)
+        if match is None:
+            return self.location(0, 0), 1
+        before = self.text[: match.start()]
+        rel_line = before.count("\n")
+        return self.location(rel_line, len(match.group(1))), len(key)
+
+
+# Messages for the pydantic errors an author can cause, keyed by error type.
+def _describe(error: ErrorDetails, key: str, fields: Mapping[str, str]) -> str:
+    value = error.get("input")
+    shown = repr(value) if not isinstance(value, str) else f"`{value}`"
+    kind = error["type"]
+    expected = fields.get(key, "a valid value")
+    if kind == "extra_forbidden":
+        known = ", ".join(f"`{k}`" for k in fields)
+        return f"unknown key `{key}`; expected one of {known}.{did_you_mean(key, fields)}"
+    if kind == "missing":
+        return f"missing required key `{key}`; expected {expected}. Add it"
+    return f"found {shown} for `{key}`; expected {expected}"
+
+
+def _report(
+    exc: ValidationError,
+    where: Embedded,
+    separator: str,
+    fields: Mapping[str, str],
+    codes: Mapping[str, str],
+    diagnostics: Diagnostics,
+) -> None:
+    for error in exc.errors():
+        key = str(error["loc"][0]) if error["loc"] else ""
+        location, length = where.key_location(key, separator)
+        if error["type"] == "extra_forbidden":
+            code = codes["unknown"]
+        elif error["type"] == "missing":
+            code = codes.get("missing", codes["invalid"])
+        else:
+            code = codes.get(key, codes["invalid"])
+        diagnostics.error(location, code, _describe(error, key, fields), length)
+
+
+def _validate(
+    model: type[M],
+    data: object,
+    where: Embedded,
+    separator: str,
+    fields: Mapping[str, str],
+    codes: Mapping[str, str],
+    diagnostics: Diagnostics,
+) -> M | None:
+    if not isinstance(data, dict):
+        kind = "nothing" if data is None else f"a {type(data).__name__}"
+        diagnostics.error(
+            where.location(0, 0),
+            codes["syntax"],
+            f"found {kind}; expected a mapping of keys to values, e.g. `{next(iter(fields))}: ...`",
+        )
+        return None
+    # YAML turns `tags: a, b` into a string and TOML gives lists; the models want tuples.
+    cleaned: dict[str, Any] = {str(k): tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    try:
+        return model.model_validate(cleaned)
+    except ValidationError as exc:
+        _report(exc, where, separator, fields, codes, diagnostics)
+        return None
+
+
+def _load_yaml(where: Embedded, code: str, what: str, diagnostics: Diagnostics) -> tuple[bool, object]:
+    try:
+        return True, yaml.safe_load(where.text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        location = where.location(mark.line, mark.column) if mark else where.location(0, 0)
+        problem = exc.problem or "invalid YAML"
+        diagnostics.error(location, code, f"invalid YAML in {what}: {problem}; expected `key: value` lines")
+        return False, None
+    except yaml.YAMLError as exc:
+        diagnostics.error(where.location(0, 0), code, f"invalid YAML in {what}: {exc}")
+        return False, None
+
+
+DECK_FIELDS = {
+    "name": 'a non-empty string, e.g. name = "AWS Certified AI Practitioner"',
+    "id": "a fixed positive integer that never changes, e.g. id = 1733059200001",
+    "version": 'a semantic version, e.g. version = "1.2.0"',
+    "description": "a string shown on the deck overview screen",
+    "removed": 'a list of note ids removed since the last release, e.g. removed = ["old-note"]',
+}
+_DECK_CODES = {"syntax": "E011", "unknown": "E012", "invalid": "E013"}
+
+
+def load_deck_config(source: SourceFile, diagnostics: Diagnostics) -> DeckConfig | None:
+    where = Embedded(source, source.text, 1, 1)
+    try:
+        data = tomllib.loads(source.text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        location = Location(source.path, int(match.group(1)), int(match.group(2))) if match else where.location(0, 0)
+        reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
+        diagnostics.error(
+            location,
+            "E011",
+            f"invalid TOML in deck.toml: {reason}; expected `key = value` lines, strings quoted",
+        )
+        return None
+    return _validate(DeckConfig, data, where, "=", DECK_FIELDS, _DECK_CODES, diagnostics)
+
+
+FRONT_MATTER_FIELDS = {
+    "deck": "a subdeck path appended to the deck name with ::, e.g. deck: Basics::Terms",
+    "tags": "a list of tags without spaces, e.g. tags: [topic::rag, service::bedrock]",
+}
+_FRONT_CODES = {"syntax": "E020", "unknown": "E021", "invalid": "E022"}
+
+
+def load_front_matter(source: SourceFile, text: str, line: int, diagnostics: Diagnostics) -> FileSettings | None:
+    where = Embedded(source, text, line, 1)
+    ok, data = _load_yaml(where, "E020", "front matter", diagnostics)
+    if not ok:
+        return None
+    if data is None:
+        return FileSettings()
+    return _validate(FileSettings, data, where, ":", FRONT_MATTER_FIELDS, _FRONT_CODES, diagnostics)
+
+
+META_FIELDS = {
+    "id": "lowercase letters, digits and `-`, 3 to 64 characters, e.g. `id: bedrock-pricing`",
+    "type": "`basic` or `reverse` (cloze notes are recognised from their {{c1::...}})",
+    "tags": "a list of tags without spaces, e.g. tags: [topic::rag]",
+}
+_META_CODES = {
+    "syntax": "E032",
+    "unknown": "E033",
+    "invalid": "E036",
+    "missing": "E030",
+    "id": "E034",
+    "tags": "E037",
+}
+
+
+def load_note_meta(
+    source: SourceFile, text: str, line: int, col: int, diagnostics: Diagnostics
+) -> tuple[NoteMeta | None, bool]:
+    """The note's metadata, and whether it at least had an id (so a second error about it is not needed)."""
+    where = Embedded(source, text, line, col)
+    ok, data = _load_yaml(where, "E032", "the note's metadata comment", diagnostics)
+    if not ok:
+        return None, True
+    meta = _validate(NoteMeta, data, where, ":", META_FIELDS, _META_CODES, diagnostics)
+    has_id = isinstance(data, dict) and "id" in data
+    return meta, has_id

@@ -1,0 +1,117 @@
+"""Mermaid engine (mermaidx: mermaid.js in QuickJS): Mermaid source in, SVG text out."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from importlib.util import find_spec
+
+from builder.diagrams.base import (
+    DiagramError,
+    DiagramSyntaxError,
+    EngineMissingError,
+    engine_env,
+    package_version,
+    run_process,
+)
+
+DISTRIBUTION = "mermaidx"
+#: The version the builder is tested with (it bundles mermaid.js 11.16.0); used in the install hint.
+PINNED_VERSION = "0.10.1"
+INSTALL_HINT = f"install it with `pip install {DISTRIBUTION}=={PINNED_VERSION}` (pure pip, no Node.js or browser)"
+
+THEME = "default"
+#: Labels as SVG <text> instead of HTML in <foreignObject>: those survive sanitising, are found by the
+#: occlusion stage and look the same in every webview that shows the diagram as an <img>.
+CONFIG: dict[str, object] = {
+    "deterministicIds": True,
+    "flowchart": {"htmlLabels": False},
+    "htmlLabels": False,
+    "securityLevel": "strict",
+}
+
+# mermaidx keeps a QuickJS context in-process with no way to interrupt it, so every render runs in a child
+# interpreter that we can kill on timeout. The child only needs mermaidx, not this package.
+_WORKER = r"""
+import json, sys
+try:
+    import mermaidx
+except ImportError as exc:
+    print(json.dumps({"missing": str(exc)}))
+    sys.exit(3)
+request = json.loads(sys.stdin.read())
+try:
+    svg = mermaidx.render(request["source"], theme=request["theme"], config=request["config"]).svg()
+except Exception as exc:
+    print(json.dumps({"error": str(exc)}))
+    sys.exit(2)
+print(json.dumps({"svg": svg}))
+"""
+
+_LINE = re.compile(r"\bon line (\d+)")
+_NOISE_PREFIXES = ("Mermaid rendering failed:", "Error:", "UnknownDiagramError:")
+
+
+class MermaidEngine:
+    name = "mermaid"
+    options = json.dumps({"config": CONFIG, "theme": THEME}, sort_keys=True)
+
+    def version(self) -> str:
+        return package_version(DISTRIBUTION) or "missing"
+
+    def available(self) -> str | None:
+        if find_spec("mermaidx") is None:
+            return f"Mermaid (mermaidx) is not installed: {INSTALL_HINT}"
+        return None
+
+    def render(self, source: str, *, timeout: float) -> str:
+        request = json.dumps({"config": CONFIG, "source": source, "theme": THEME})
+        # -P: a file named like a module in the build's working directory must not shadow mermaidx.
+        result = run_process(
+            [sys.executable, "-P", "-c", _WORKER],
+            input_text=request,
+            timeout=timeout,
+            missing_hint=INSTALL_HINT,
+            env=engine_env(("PYTHONSTARTUP",)),
+        )
+        reply = _last_json(result.stdout)
+        if "svg" in reply:
+            return str(reply["svg"])
+        if "missing" in reply:
+            raise EngineMissingError(f"Mermaid (mermaidx) is not installed: {INSTALL_HINT}")
+        if "error" in reply:
+            raise mermaid_syntax_error(str(reply["error"]))
+        detail = result.stderr.strip().splitlines()[-1:] or [f"exit status {result.returncode}"]
+        raise DiagramError(f"the Mermaid renderer failed: {detail[0]}")
+
+
+def mermaid_syntax_error(raw: str) -> DiagramSyntaxError:
+    """Mermaid's parser message without the echoed source line and caret, on one line."""
+    text = raw.strip()
+    changed = True
+    while changed:
+        changed = False
+        for prefix in _NOISE_PREFIXES:
+            if text.startswith(prefix):
+                text = text[len(prefix) :].strip()
+                changed = True
+    kept = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.strip().startswith("...") and not re.fullmatch(r"-*\^", line.strip())
+    ]
+    message = " ".join(kept) or "Mermaid could not parse the diagram"
+    match = _LINE.search(message)
+    return DiagramSyntaxError(message, line=int(match.group(1)) if match else None)
+
+
+def _last_json(stdout: str) -> dict[str, object]:
+    for line in reversed(stdout.splitlines()):
+        if line.startswith("{"):
+            try:
+                value = json.loads(line)
+            except ValueError:
+                return {}
+            return value if isinstance(value, dict) else {}
+    return {}

@@ -1,0 +1,53 @@
+"""Build time: a deck folder → the timestamp its package carries (SOURCE_DATE_EPOCH, else git, else fixed)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Outside git and without SOURCE_DATE_EPOCH: 2000-01-01T00:00:00Z, so builds stay reproducible.
+FALLBACK_EPOCH = 946_684_800
+
+
+@dataclass(frozen=True)
+class Epoch:
+    value: int
+    #: Where the value came from, for the build log.
+    origin: str
+
+
+class EpochError(Exception):
+    """The environment cannot give a trustworthy build time (bad SOURCE_DATE_EPOCH, shallow git history)."""
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    try:
+        result = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, check=False, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def source_date_epoch(folder: Path) -> Epoch:
+    """SOURCE_DATE_EPOCH if set; else the time of the last commit that touched `folder`; else FALLBACK_EPOCH."""
+    env = os.environ.get("SOURCE_DATE_EPOCH")
+    if env is not None:
+        if not env.strip().isdigit():
+            raise EpochError(f"SOURCE_DATE_EPOCH={env!r} is not a whole number of seconds since 1970")
+        return Epoch(int(env), "SOURCE_DATE_EPOCH")
+    inside = _git(folder, "rev-parse", "--is-inside-work-tree")
+    if inside != "true":
+        return Epoch(FALLBACK_EPOCH, "fixed fallback (not a git checkout; set SOURCE_DATE_EPOCH)")
+    if _git(folder, "rev-parse", "--is-shallow-repository") == "true":
+        # In a shallow clone the oldest fetched commit seems to touch every file: the date would be wrong.
+        raise EpochError(
+            f"the git history of {folder.as_posix()} is shallow, so the date of its last change is unknown; "
+            "fetch the full history (actions/checkout with fetch-depth: 0, or `git fetch --unshallow`) "
+            "or set SOURCE_DATE_EPOCH"
+        )
+    stamp = _git(folder, "log", "-1", "--format=%ct", "--", ".")
+    if not stamp:
+        return Epoch(FALLBACK_EPOCH, "fixed fallback (no commit touches the deck yet)")
+    return Epoch(int(stamp), "last commit touching the deck")

@@ -1,0 +1,74 @@
+"""Media: image references in notes → files inside media/, shipped under content-hash names."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
+
+from builder.models import MediaFile
+
+IMAGE_SUFFIXES = (".gif", ".jpeg", ".jpg", ".png", ".svg", ".webp")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+@dataclass(frozen=True)
+class MediaProblem:
+    code: str
+    message: str
+
+
+def media_name(stem: str, data: bytes, suffix: str) -> str:
+    """`<readable-stem>-<hash>.<ext>`: a new image never takes an old one's name, so Anki never renames it.
+
+    The stem is slugged and never starts with `_`, which Anki reserves for files it never replaces.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:40] or "media"
+    return f"{slug}-{hashlib.sha256(data).hexdigest()[:16]}{suffix.lower()}"
+
+
+@dataclass
+class MediaLibrary:
+    """Resolves author references inside one media folder and reads each file once."""
+
+    root: Path
+    _files: dict[str, MediaFile] = field(default_factory=dict)
+
+    def check(self, src: str) -> Path | MediaProblem:
+        if _SCHEME.match(src) or src.startswith("//"):
+            return MediaProblem(
+                "E062",
+                f"found remote image `{src}`; expected a file inside media/, because Anki shows cards offline. "
+                "Download it into media/ and reference it by name",
+            )
+        relative = PurePosixPath(unquote(src))
+        if relative.is_absolute() or ".." in relative.parts:
+            return MediaProblem(
+                "E061",
+                f"image path `{src}` leaves media/; expected a path relative to media/, e.g. `diagram.png`",
+            )
+        if relative.suffix.lower() not in IMAGE_SUFFIXES:
+            return MediaProblem(
+                "E062",
+                f"found `{src}`; expected an image ending in {', '.join(IMAGE_SUFFIXES)}",
+            )
+        path = self.root.joinpath(*relative.parts)
+        if not path.is_file():
+            return MediaProblem(
+                "E060",
+                f"image `{src}` not found in {self.root.as_posix()}/; expected the file there. "
+                "Check the spelling or add the file",
+            )
+        return path
+
+    def add(self, path: Path) -> MediaFile:
+        """The packaged file for a checked path."""
+        key = path.as_posix()
+        cached = self._files.get(key)
+        if cached is None:
+            data = path.read_bytes()
+            cached = MediaFile(name=media_name(path.stem, data, path.suffix), data=data)
+            self._files[key] = cached
+        return cached

@@ -1,0 +1,112 @@
+"""Typed models handed between stages: deck configuration, validated notes, rendered notes, media."""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from builder.diagnostics import Location
+
+NOTE_ID_PATTERN = r"^[a-z0-9-]{3,64}$"
+NOTE_ID_RE = re.compile(NOTE_ID_PATTERN)
+SEMVER_PATTERN = (
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$"
+)
+#: Anki tags cannot contain whitespace; `::` builds a hierarchy.
+TAG_PATTERN = r"^[^\s\"]+$"
+
+Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN)]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DeckConfig(Frozen):
+    """`deck.toml`: the deck's identity. The id and name must never change once a deck is published."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S(?:.*\S)?$")]
+    id: Annotated[int, Field(gt=0, lt=2**63)]
+    version: Annotated[str, StringConstraints(pattern=SEMVER_PATTERN)]
+    description: str = ""
+    #: Note ids removed on purpose since the last release; see docs/releasing.md.
+    removed: tuple[Annotated[str, StringConstraints(pattern=NOTE_ID_PATTERN)], ...] = ()
+
+    @property
+    def major(self) -> int:
+        return int(self.version.split(".", 1)[0])
+
+
+class FileSettings(Frozen):
+    """YAML front matter of a note file."""
+
+    deck: Annotated[str, StringConstraints(min_length=1, pattern=r"^[^:](?:.*[^:])?$")] | None = None
+    tags: tuple[Tag, ...] = ()
+
+
+class NoteKind(enum.StrEnum):
+    BASIC = "basic"
+    REVERSE = "reverse"
+    CLOZE = "cloze"
+
+
+class NoteMeta(Frozen):
+    """The YAML in the comment under a note heading."""
+
+    id: Annotated[str, StringConstraints(pattern=NOTE_ID_PATTERN)]
+    type: NoteKind | None = None
+    tags: tuple[Tag, ...] = ()
+
+
+class NoteSpec(Frozen):
+    """A note that passed validation: everything needed to render it, nothing rendered yet."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    note_id: str
+    kind: NoteKind
+    deck_name: str
+    tags: tuple[str, ...]
+    location: Location
+    #: Cloze numbers used (each makes one card), sorted; empty unless the note is a cloze note.
+    cloze_numbers: tuple[int, ...]
+    #: Index of the raw note in its parsed file, to reach its tokens without re-parsing.
+    file_index: int
+    note_index: int
+
+
+class MediaFile(Frozen):
+    """A file shipped in the package under a content-hash name, so a changed image never overwrites an old one."""
+
+    name: str
+    data: bytes
+
+
+class RenderedNote(Frozen):
+    """A note as Anki will store it: notetype, field HTML, tags, deck and identity."""
+
+    note_id: str
+    guid: str
+    kind: NoteKind
+    deck_name: str
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    location: Location
+    cloze_numbers: tuple[int, ...]
+    #: Names of the media files the fields reference, sorted.
+    media: tuple[str, ...]
+    #: sha256 over notetype, fields, tags and deck: what "this note changed" means.
+    content_hash: str
+
+
+class Deck(Frozen):
+    """A deck ready to package."""
+
+    slug: str
+    config: DeckConfig
+    notes: tuple[RenderedNote, ...]
+    media: tuple[MediaFile, ...]

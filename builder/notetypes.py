@@ -1,0 +1,174 @@
+"""Notetypes: the fixed Anki notetypes every deck uses (ids, fields, templates, CSS), as schema-11 JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pygments.formatters import HtmlFormatter
+
+from builder.models import NoteKind
+
+# Anki matches notetypes by id and forks a "Basic+" copy when a same-id notetype changes shape, so every id
+# below is fixed forever. Changing a field or template list is a breaking change (a major version).
+BASIC_ID = 1733059200101
+REVERSE_ID = 1733059200102
+CLOZE_ID = 1733059200103
+
+LATEX_PRE = (
+    "\\documentclass[12pt]{article}\n\\special{papersize=3in,5in}\n\\usepackage[utf8]{inputenc}\n"
+    "\\usepackage{amssymb,amsmath}\n\\pagestyle{empty}\n\\setlength{\\parindent}{0in}\n\\begin{document}\n"
+)
+LATEX_POST = "\\end{document}"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    id: int
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    name: str
+    id: int
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Notetype:
+    id: int
+    name: str
+    cloze: bool
+    fields: tuple[FieldSpec, ...]
+    templates: tuple[TemplateSpec, ...]
+    #: Anki's StockNotetype.OriginalStockKind, so Anki knows which built-in this one behaves like.
+    original_stock_kind: int = 0
+    sort_field: int = 0
+
+    def shape(self) -> dict[str, Any]:
+        """What Anki compares when it decides whether an incoming notetype is the same one."""
+        return {
+            "id": self.id,
+            "cloze": self.cloze,
+            "fields": [[f.name, f.id] for f in self.fields],
+            "templates": [[t.name, t.id] for t in self.templates],
+        }
+
+    def fingerprint(self) -> str:
+        """Changes when fields or templates are added, removed, renamed or reordered: a breaking change."""
+        return hashlib.sha256(json.dumps(self.shape(), sort_keys=True).encode()).hexdigest()[:16]
+
+    def schema11(self, mod: int, css: str) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": 1 if self.cloze else 0,
+            "mod": mod,
+            "usn": -1,
+            "sortf": self.sort_field,
+            "did": None,
+            "tmpls": [
+                {
+                    "name": t.name,
+                    "ord": i,
+                    "qfmt": t.question,
+                    "afmt": t.answer,
+                    "bqfmt": "",
+                    "bafmt": "",
+                    "did": None,
+                    "bfont": "",
+                    "bsize": 0,
+                    "id": t.id,
+                }
+                for i, t in enumerate(self.templates)
+            ],
+            "flds": [
+                {
+                    "name": f.name,
+                    "ord": i,
+                    "sticky": False,
+                    "rtl": False,
+                    "font": "Arial",
+                    "size": 20,
+                    "description": "",
+                    "plainText": False,
+                    "collapsed": False,
+                    "excludeFromSearch": False,
+                    "id": f.id,
+                    "tag": None,
+                    "preventDeletion": False,
+                    "media": [],
+                }
+                for i, f in enumerate(self.fields)
+            ],
+            "css": css,
+            "latexPre": LATEX_PRE,
+            "latexPost": LATEX_POST,
+            "latexsvg": False,
+            # Anki recomputes card requirements itself; this keeps older clients happy.
+            "req": [[i, "any", [0]] for i in range(len(self.templates))],
+            "originalStockKind": self.original_stock_kind,
+            "tags": [],
+            "vers": [],
+        }
+
+
+_FRONT = '<div class="df-card df-front">{{Front}}</div>'
+_BACK = '<div class="df-card df-back">{{Back}}</div>'
+_ANSWER = '{{FrontSide}}\n<hr id="answer">\n'
+
+BASIC = Notetype(
+    id=BASIC_ID,
+    name="Deckforge Basic",
+    cloze=False,
+    fields=(FieldSpec("Front", 7_309_101_811_427_001), FieldSpec("Back", 7_309_101_811_427_002)),
+    templates=(TemplateSpec("Card 1", 7_309_101_811_427_101, _FRONT, _ANSWER + _BACK),),
+    original_stock_kind=1,
+)
+
+REVERSE = Notetype(
+    id=REVERSE_ID,
+    name="Deckforge Reverse",
+    cloze=False,
+    fields=(FieldSpec("Front", 7_309_101_811_428_001), FieldSpec("Back", 7_309_101_811_428_002)),
+    templates=(
+        TemplateSpec("Forward", 7_309_101_811_428_101, _FRONT, _ANSWER + _BACK),
+        TemplateSpec("Reverse", 7_309_101_811_428_102, _BACK, _ANSWER + _FRONT),
+    ),
+    original_stock_kind=2,
+)
+
+# Anki's cloze filter blanks a field with no deletion, so the title cannot live in a field of its own on the
+# card: render.py puts it at the top of Text, and Title only names the note in the browser (its sort field).
+_CLOZE = '<div class="df-card df-cloze">{{cloze:Text}}</div>'
+
+CLOZE = Notetype(
+    id=CLOZE_ID,
+    name="Deckforge Cloze",
+    cloze=True,
+    fields=(FieldSpec("Text", 7_309_101_811_429_001), FieldSpec("Title", 7_309_101_811_429_002)),
+    templates=(TemplateSpec("Cloze", 7_309_101_811_429_101, _CLOZE, _CLOZE),),
+    original_stock_kind=5,
+    sort_field=1,
+)
+
+NOTETYPES: dict[NoteKind, Notetype] = {
+    NoteKind.BASIC: BASIC,
+    NoteKind.REVERSE: REVERSE,
+    NoteKind.CLOZE: CLOZE,
+}
+
+
+@cache
+def stylesheet() -> str:
+    """One stylesheet for every notetype: the card CSS plus Pygments colours for light and night mode."""
+    base = resources.files("builder").joinpath("card.css").read_text(encoding="utf-8")
+    light: str = HtmlFormatter(style="default").get_style_defs(".card .highlight")  # type: ignore[no-untyped-call]
+    dark: str = HtmlFormatter(style="monokai").get_style_defs(".nightMode .highlight")  # type: ignore[no-untyped-call]
+    return f"{base}\n/* Code, light */\n{light}\n/* Code, night mode */\n{dark}\n"

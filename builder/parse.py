@@ -1,0 +1,154 @@
+"""Parsing: a note file → front matter and raw notes (heading, metadata comment, body tokens, spans)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markdown_it.token import Token
+
+from builder.markdown import parser
+from builder.source import SourceFile
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open range of 1-based lines in one file."""
+
+    start_line: int
+    end_line: int
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """The YAML between the leading `---` fences, still unparsed."""
+
+    text: str
+    #: Line of the first YAML line (the one after the opening `---`).
+    first_line: int
+
+
+@dataclass(frozen=True)
+class MetaComment:
+    """The HTML comment right under a note heading, still unparsed."""
+
+    #: Everything between `<!--` and `-->`, or to the end of the block if the comment never closes.
+    text: str
+    line: int
+    col: int
+    #: Line and column where `text` begins, so YAML error marks map back to the file.
+    text_line: int
+    text_col: int
+    terminated: bool
+
+
+@dataclass(frozen=True)
+class RawNote:
+    """One level-2 heading and everything up to the next level-1 or level-2 heading."""
+
+    source: SourceFile
+    #: The heading text as the author typed it (inline Markdown, clozes intact).
+    title: str
+    title_line: int
+    title_col: int
+    #: The heading's inline token, rendered as the front.
+    title_token: Token
+    meta: MetaComment | None
+    #: Block tokens of the body (metadata comment excluded), rendered as the back.
+    body: tuple[Token, ...]
+    #: The lines the body occupies; empty when the body is empty.
+    body_span: Span
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    source: SourceFile
+    front_matter: FrontMatter | None
+    notes: tuple[RawNote, ...]
+
+
+def _is_note_boundary(token: Token) -> bool:
+    return token.type == "heading_open" and token.level == 0 and token.tag in ("h1", "h2")
+
+
+def _title_position(source: SourceFile, token: Token) -> tuple[int, int]:
+    """Line and column of the heading text; setext headings have their text on the first line."""
+    assert token.map is not None
+    line = token.map[0] + 1
+    text = source.line_text(line)
+    stripped = text.lstrip(" ")
+    col = len(text) - len(stripped) + 1
+    if stripped.startswith("#"):
+        hashes = len(stripped) - len(stripped.lstrip("#"))
+        rest = stripped[hashes:]
+        col += hashes + (len(rest) - len(rest.lstrip(" \t")))
+    return line, col
+
+
+def _meta_comment(source: SourceFile, token: Token) -> MetaComment | None:
+    if token.type != "html_block" or not token.content.lstrip().startswith("<!--"):
+        return None
+    assert token.map is not None
+    line = token.map[0] + 1
+    raw = token.content
+    lead = len(raw) - len(raw.lstrip())
+    opening = source.offset(line) + lead
+    end = raw.find("-->", lead + 4)
+    text = raw[lead + 4 : end] if end >= 0 else raw[lead + 4 :].rstrip("\n")
+    # `<!-- id: x` continues with `type: y` at column 1: drop the first line's indent so YAML lines align.
+    indent = len(text) - len(text.lstrip(" \t"))
+    text = text[indent:]
+    body_start = opening + 4 + indent
+    loc = source.location(opening)
+    text_loc = source.location(body_start)
+    return MetaComment(text, loc.line, loc.col, text_loc.line, text_loc.col, end >= 0)
+
+
+def _body_span(tokens: list[Token]) -> Span:
+    lines = [t.map for t in tokens if t.map is not None]
+    if not lines:
+        return Span(0, 0)
+    return Span(min(m[0] for m in lines) + 1, max(m[1] for m in lines) + 1)
+
+
+def parse_file(source: SourceFile) -> ParsedFile:
+    """Split a file into notes at its level-1 and level-2 headings; the body of a level-1 heading is dropped."""
+    tokens = parser().parse(source.text)
+    front: FrontMatter | None = None
+    if tokens and tokens[0].type == "front_matter":
+        assert tokens[0].map is not None
+        front = FrontMatter(tokens[0].content, tokens[0].map[0] + 2)
+        tokens = tokens[1:]
+
+    notes: list[RawNote] = []
+    i = 0
+    n = len(tokens)
+    while i < n:
+        token = tokens[i]
+        if not _is_note_boundary(token):
+            i += 1
+            continue
+        # heading_open, inline, heading_close
+        inline = tokens[i + 1]
+        j = i + 3
+        while j < n and not _is_note_boundary(tokens[j]):
+            j += 1
+        if token.tag == "h2":
+            body = tokens[i + 3 : j]
+            meta = _meta_comment(source, body[0]) if body else None
+            if meta is not None:
+                body = body[1:]
+            line, col = _title_position(source, token)
+            notes.append(
+                RawNote(
+                    source=source,
+                    title=inline.content,
+                    title_line=line,
+                    title_col=col,
+                    title_token=inline,
+                    meta=meta,
+                    body=tuple(body),
+                    body_span=_body_span(body),
+                )
+            )
+        i = j
+    return ParsedFile(source, front, tuple(notes))

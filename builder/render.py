@@ -1,0 +1,147 @@
+"""Rendering: validated notes and their tokens → HTML fields, and the media files those fields use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from builder import cloze
+from builder.ids import content_hash, note_guid
+from builder.markdown import parser
+from builder.media import MediaLibrary
+from builder.models import Deck, MediaFile, NoteKind, NoteSpec, RenderedNote
+from builder.validate import ValidatedDeck
+
+_FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
+
+#: What a fence of a given language turns into; languages not listed are highlighted as code.
+FenceRenderer = Callable[[Token, EnvType], str]
+
+
+def _render_code(token: Token, env: EnvType) -> str:
+    lang = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
+    code = token.content
+    if lang and not cloze.scan(code)[0]:
+        try:
+            lexer = get_lexer_by_name(lang)
+        except ClassNotFound:
+            lexer = None
+        if lexer is not None:
+            return str(highlight(code, lexer, _FORMATTER))
+    # Highlighting would split `{{c1::...}}` across <span>s and Anki would no longer see the cloze.
+    cls = f' class="language-{escape(lang)}"' if lang else ""
+    return f'<div class="highlight"><pre><code{cls}>{escape(code, quote=False)}</code></pre></div>\n'
+
+
+FENCE_RENDERERS: dict[str, FenceRenderer] = {}
+
+
+def _fence(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    token = tokens[idx]
+    lang = token.info.strip().split(maxsplit=1)[0].lower() if token.info.strip() else ""
+    return FENCE_RENDERERS.get(lang, _render_code)(token, env)
+
+
+def _code_block(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    return f'<div class="highlight"><pre><code>{escape(tokens[idx].content, quote=False)}</code></pre></div>\n'
+
+
+def _math_inline(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    return f"\\({escape(tokens[idx].content, quote=False)}\\)"
+
+
+def _math_block(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    return f"\\[{escape(tokens[idx].content.strip(), quote=False)}\\]"
+
+
+def _image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    token = tokens[idx]
+    library: MediaLibrary = env["media"]
+    checked = library.check(str(token.attrs.get("src", "")))
+    # Validation already reported bad references; a build never reaches here with one.
+    assert isinstance(checked, Path)
+    media = library.add(checked)
+    env["used"][media.name] = media
+    alt = escape(self.renderInlineAsText(token.children or [], options, env))
+    return f'<img src="{escape(media.name)}" alt="{alt}">'
+
+
+_RULES: Mapping[str, Any] = {
+    "fence": _fence,
+    "code_block": _code_block,
+    "math_inline": _math_inline,
+    "math_inline_double": _math_block,
+    "math_block": _math_block,
+    "image": _image,
+}
+
+
+@cache
+def _renderer() -> RendererHTML:
+    md = parser()
+    renderer = md.renderer
+    assert isinstance(renderer, RendererHTML)
+    for name, rule in _RULES.items():
+        renderer.rules[name] = rule.__get__(renderer)
+    return renderer
+
+
+def _fields(kind: NoteKind, front: str, back: str, title_text: str) -> tuple[str, ...]:
+    if kind is NoteKind.CLOZE:
+        return (
+            f'<div class="df-title">{front}</div>\n{back}'.strip(),
+            escape(cloze.reveal(title_text), quote=False),
+        )
+    return (front, back)
+
+
+def render_note(spec: NoteSpec, deck: ValidatedDeck, library: MediaLibrary) -> tuple[RenderedNote, list[MediaFile]]:
+    raw = deck.files[spec.file_index].notes[spec.note_index]
+    renderer = _renderer()
+    options = parser().options
+    env: dict[str, Any] = {"media": library, "used": {}}
+    front = renderer.renderInline(raw.title_token.children or [], options, env).strip()
+    back = renderer.render(list(raw.body), options, env).strip()
+    title_text = renderer.renderInlineAsText(raw.title_token.children or [], options, env)
+    fields = _fields(spec.kind, front, back, title_text)
+    used_files: dict[str, MediaFile] = env["used"]
+    used = tuple(sorted(used_files))
+    note = RenderedNote(
+        note_id=spec.note_id,
+        guid=note_guid(deck.config.id, spec.note_id),
+        kind=spec.kind,
+        deck_name=spec.deck_name,
+        fields=fields,
+        tags=spec.tags,
+        location=spec.location,
+        cloze_numbers=spec.cloze_numbers,
+        media=used,
+        content_hash=content_hash(spec.kind.value, spec.deck_name, " ".join(spec.tags), *fields),
+    )
+    return note, [used_files[name] for name in used]
+
+
+def render_deck(deck: ValidatedDeck, library: MediaLibrary) -> Deck:
+    notes: list[RenderedNote] = []
+    media: dict[str, MediaFile] = {}
+    for spec in deck.notes:
+        note, files = render_note(spec, deck, library)
+        notes.append(note)
+        media.update((f.name, f) for f in files)
+    return Deck(
+        slug=deck.slug,
+        config=deck.config,
+        notes=tuple(notes),
+        media=tuple(media[name] for name in sorted(media)),
+    )

@@ -1,0 +1,227 @@
+"""Validation: raw notes of one deck → NoteSpec models, with every problem reported at its location."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from markdown_it.token import Token
+
+from builder import cloze
+from builder.config import Embedded, load_front_matter, load_note_meta
+from builder.diagnostics import Diagnostics, Location
+from builder.media import MediaLibrary, MediaProblem
+from builder.models import DeckConfig, FileSettings, NoteKind, NoteSpec
+from builder.parse import ParsedFile, RawNote
+from builder.source import SourceFile
+
+_SCRIPT = re.compile(r"<\s*script\b|\bjavascript\s*:|\son[a-z]+\s*=", re.IGNORECASE)
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class ValidatedDeck:
+    slug: str
+    config: DeckConfig
+    files: tuple[ParsedFile, ...]
+    notes: tuple[NoteSpec, ...]
+
+
+def _walk(tokens: Sequence[Token]) -> Iterator[tuple[Token, Token]]:
+    """Every token with the block token that carries its line map."""
+    for token in tokens:
+        yield token, token
+        for child in token.children or ():
+            yield child, token
+
+
+def _find_in_lines(source: SourceFile, block: Token, needle: str) -> tuple[Location, int]:
+    """Locate `needle` within a block's lines; the block's first line if it is not found verbatim."""
+    assert block.map is not None
+    start, end = block.map
+    for line in range(start + 1, end + 1):
+        col = source.line_text(line).find(needle)
+        if col >= 0:
+            return Location(source.path, line, col + 1), len(needle)
+    return Location(source.path, start + 1, 1), 1
+
+
+def _body_text(note: RawNote) -> tuple[str, int]:
+    """The raw body and the offset of its first character in the file."""
+    source = note.source
+    if note.body_span.start_line == 0:
+        return "", 0
+    start = source.offset(note.body_span.start_line)
+    last = note.body_span.end_line
+    end = source.offset(last) if last <= len(source.line_starts) else len(source.text)
+    return source.text[start:end], start
+
+
+def _check_clozes(note: RawNote, diagnostics: Diagnostics) -> set[int]:
+    source = note.source
+    ordinals: set[int] = set()
+    found, problems = cloze.scan(note.title)
+    title_start = source.offset(note.title_line, note.title_col)
+    for problem in problems:
+        diagnostics.error(source.location(title_start + problem.offset), problem.code, problem.message, problem.length)
+    ordinals.update(c.ordinal for c in found)
+    body, body_start = _body_text(note)
+    found, problems = cloze.scan(body)
+    for problem in problems:
+        diagnostics.error(source.location(body_start + problem.offset), problem.code, problem.message, problem.length)
+    ordinals.update(c.ordinal for c in found)
+    return ordinals
+
+
+def _check_html(note: RawNote, diagnostics: Diagnostics) -> None:
+    for token, block in _walk((note.title_token, *note.body)):
+        if token.type in ("html_block", "html_inline"):
+            match = _SCRIPT.search(token.content)
+            if match:
+                location, length = _find_in_lines(note.source, block, match.group().strip())
+                diagnostics.error(
+                    location,
+                    "E070",
+                    f"found `{match.group().strip()}` in raw HTML; expected no scripts or event handlers, "
+                    "because cards must work without JavaScript on every Anki client. Remove it",
+                    length,
+                )
+        elif token.type in ("link_open",) and _SCRIPT.search(str(token.attrs.get("href", ""))):
+            location, length = _find_in_lines(note.source, block, "javascript")
+            diagnostics.error(
+                location,
+                "E070",
+                "found a `javascript:` link; expected an http(s) link or none. Remove it",
+                length,
+            )
+
+
+def _check_images(note: RawNote, media: MediaLibrary, diagnostics: Diagnostics) -> None:
+    for token, block in _walk(note.body):
+        if token.type != "image":
+            continue
+        src = str(token.attrs.get("src", ""))
+        checked = media.check(src)
+        if isinstance(checked, MediaProblem):
+            location, length = _find_in_lines(note.source, block, f"]({src}" if src else "![")
+            if src:
+                location = Location(location.path, location.line, location.col + 2)
+                length = len(src)
+            diagnostics.error(location, checked.code, checked.message, length)
+
+
+def _note(
+    note: RawNote,
+    settings: FileSettings,
+    config: DeckConfig,
+    indices: tuple[int, int],
+    media: MediaLibrary,
+    diagnostics: Diagnostics,
+) -> NoteSpec | None:
+    source = note.source
+    heading = Location(source.path, note.title_line, note.title_col)
+    before = len(diagnostics.errors)
+
+    meta = None
+    if note.meta is None:
+        diagnostics.error(
+            heading,
+            "E030",
+            "missing note id: found no metadata comment under this heading; expected "
+            "`<!-- id: some-id -->` on the next line. Run `python -m builder fix-ids` to add ids",
+        )
+    elif not note.meta.terminated:
+        diagnostics.error(
+            Location(source.path, note.meta.line, note.meta.col),
+            "E031",
+            "unterminated metadata comment: found `<!--` without `-->`; expected the comment to close, "
+            "e.g. `<!-- id: my-note -->`. Add `-->`",
+            4,
+        )
+        return None
+    else:
+        meta, has_id = load_note_meta(source, note.meta.text, note.meta.text_line, note.meta.text_col, diagnostics)
+        if meta is None and not has_id and len(diagnostics.errors) == before:
+            diagnostics.error(
+                Location(source.path, note.meta.line, note.meta.col),
+                "E030",
+                "missing note id in the metadata comment; expected `id: some-id`. "
+                "Run `python -m builder fix-ids` to add ids",
+            )
+
+    if not note.title.strip():
+        diagnostics.error(
+            heading, "E040", "empty front: the heading has no text; expected the question or term after `## `"
+        )
+    ordinals = _check_clozes(note, diagnostics)
+    title_has_cloze = bool(cloze.scan(note.title)[0])
+    if not note.body and not title_has_cloze:
+        diagnostics.error(
+            heading,
+            "E041",
+            "empty back: found no text between this heading and the next; expected the answer below the "
+            "metadata comment",
+        )
+    _check_html(note, diagnostics)
+    _check_images(note, media, diagnostics)
+
+    kind = NoteKind.CLOZE if ordinals else (meta.type if meta and meta.type else NoteKind.BASIC)
+    if ordinals and meta is not None and meta.type is NoteKind.REVERSE:
+        assert note.meta is not None
+        where = Embedded(source, note.meta.text, note.meta.text_line, note.meta.text_col)
+        location, length = where.key_location("type", ":")
+        diagnostics.error(
+            location,
+            "E053",
+            "found `type: reverse` on a note with clozes; expected one or the other: a cloze note already "
+            "makes one card per cloze number. Remove `type: reverse` or the clozes",
+            length,
+        )
+    if meta is None or len(diagnostics.errors) > before:
+        return None
+    deck_name = config.name if settings.deck is None else f"{config.name}::{settings.deck}"
+    return NoteSpec(
+        note_id=meta.id,
+        kind=kind,
+        deck_name=deck_name,
+        tags=tuple(sorted(set(settings.tags) | set(meta.tags))),
+        location=heading,
+        cloze_numbers=tuple(sorted(ordinals)),
+        file_index=indices[0],
+        note_index=indices[1],
+    )
+
+
+def _check_unique_ids(notes: Sequence[NoteSpec], diagnostics: Diagnostics) -> None:
+    first: dict[str, NoteSpec] = {}
+    for spec in notes:
+        seen = first.setdefault(spec.note_id, spec)
+        if seen is not spec:
+            diagnostics.error(
+                spec.location,
+                "E035",
+                f"duplicate note id `{spec.note_id}`, first used at {seen.location}; expected ids unique in the "
+                "deck. Give this note a new id (never reuse an id of a different note)",
+            )
+
+
+def validate_deck(
+    slug: str,
+    config: DeckConfig,
+    files: Sequence[ParsedFile],
+    media: MediaLibrary,
+    diagnostics: Diagnostics,
+) -> ValidatedDeck:
+    notes: list[NoteSpec] = []
+    for file_index, parsed in enumerate(files):
+        settings: FileSettings | None = FileSettings()
+        if parsed.front_matter is not None:
+            fm = parsed.front_matter
+            settings = load_front_matter(parsed.source, fm.text, fm.first_line, diagnostics)
+        for note_index, raw in enumerate(parsed.notes):
+            spec = _note(raw, settings or FileSettings(), config, (file_index, note_index), media, diagnostics)
+            if spec is not None and settings is not None:
+                notes.append(spec)
+    _check_unique_ids(notes, diagnostics)
+    return ValidatedDeck(slug, config, tuple(files), tuple(notes))

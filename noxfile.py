@@ -1,0 +1,55 @@
+"""Developer tasks: `nox -s build`, `nox -s tests`, `nox -s lint`, `nox -s typecheck`."""
+
+from __future__ import annotations
+
+import nox
+
+# uv makes fresh environments in seconds; plain virtualenv keeps working on machines without it.
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["build"]
+nox.options.reuse_existing_virtualenvs = True
+
+CONSTRAINTS = ("-c", "constraints.txt")
+PYTHON = "3.11"
+
+
+def _install(session: nox.Session, *extras: str) -> None:
+    target = f".[{','.join(extras)}]" if extras else "."
+    session.install(*CONSTRAINTS, "-e", target)
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """Validate every deck under source/ and write dist/<deck>-<version>.apkg."""
+    _install(session, "diagrams")
+    session.run("python", "-m", "builder", "build", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def check(session: nox.Session) -> None:
+    """Validate every deck and report all problems, without writing anything."""
+    _install(session, "diagrams")
+    session.run("python", "-m", "builder", "check", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite: builds fixture decks and imports them with the real Anki backend."""
+    _install(session, "diagrams", "test")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Ruff (lint and format check) over the code and tests."""
+    session.install(*CONSTRAINTS, "ruff")
+    session.run("ruff", "check", "builder", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "builder", "tests", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over builder/."""
+    _install(session, "diagrams")
+    session.install(*CONSTRAINTS, "mypy", "types-PyYAML", "types-Pygments")
+    session.run("mypy", "--strict", "builder")
