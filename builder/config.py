@@ -34,14 +34,20 @@ class Embedded:
             return Location(self.source.path, self.line, self.col + rel_col)
         return Location(self.source.path, self.line + rel_line, rel_col + 1)
 
-    def key_location(self, key: str, separator: str) -> tuple[Location, int]:
-        """Where `key:` (YAML) or `key =` (TOML) is written, else the snippet start; plus the key's length."""
-        pattern = re.compile(rf"^([ \t]*)[\"']?{re.escape(key)}[\"']?[ \t]*{separator}", re.MULTILINE)
+    def key_location(self, key: str, separator: str, *, value: bool = False) -> tuple[Location, int]:
+        """Where `key:` (YAML) or `key =` (TOML) is written, or its value with `value=True`; else the start.
+
+        Also returns how many characters to underline.
+        """
+        pattern = re.compile(
+            rf"^([ \t]*)([\"']?{re.escape(key)}[\"']?[ \t]*{separator}[ \t]*)(.*?)[ \t]*(?:-->)?$", re.MULTILINE
+        )
         match = pattern.search(self.text)
         if match is None:
             return self.location(0, 0), 1
-        before = self.text[: match.start()]
-        rel_line = before.count("\n")
+        rel_line = self.text[: match.start()].count("\n")
+        if value and match.group(3):
+            return self.location(rel_line, len(match.group(1)) + len(match.group(2))), len(match.group(3))
         return self.location(rel_line, len(match.group(1))), len(key)
 
 
@@ -69,7 +75,8 @@ def _report(
 ) -> None:
     for error in exc.errors():
         key = str(error["loc"][0]) if error["loc"] else ""
-        location, length = where.key_location(key, separator)
+        at_value = error["type"] not in ("extra_forbidden", "missing")
+        location, length = where.key_location(key, separator, value=at_value)
         if error["type"] == "extra_forbidden":
             code = codes["unknown"]
         elif error["type"] == "missing":

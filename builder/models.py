@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -58,7 +58,8 @@ class NoteMeta(Frozen):
     """The YAML in the comment under a note heading."""
 
     id: Annotated[str, StringConstraints(pattern=NOTE_ID_PATTERN)]
-    type: NoteKind | None = None
+    # Cloze is not a choice: a note is a cloze note exactly when it has deletions.
+    type: Literal[NoteKind.BASIC, NoteKind.REVERSE] | None = None
     tags: tuple[Tag, ...] = ()
 
 

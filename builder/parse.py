@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from markdown_it.token import Token
 
 from builder.markdown import parser
 from builder.source import SourceFile
+
+
+_HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,10 @@ def _meta_comment(source: SourceFile, token: Token) -> MetaComment | None:
     lead = len(raw) - len(raw.lstrip())
     opening = source.offset(line) + lead
     end = raw.find("-->", lead + 4)
+    # A comment that runs into a heading lost its `-->`: HTML comments only end at `-->`, so it swallowed
+    # the notes after it. Report it where it opens rather than as bad YAML further down.
+    if end >= 0 and _HEADING_LINE.search(raw, lead + 4, end):
+        end = -1
     text = raw[lead + 4 : end] if end >= 0 else raw[lead + 4 :].rstrip("\n")
     # `<!-- id: x` continues with `type: y` at column 1: drop the first line's indent so YAML lines align.
     indent = len(text) - len(text.lstrip(" \t"))

@@ -178,7 +178,8 @@ def _note(
             "makes one card per cloze number. Remove `type: reverse` or the clozes",
             length,
         )
-    if meta is None or len(diagnostics.errors) > before:
+    # A note with other problems still takes part in the duplicate-id check, so all problems show at once.
+    if meta is None:
         return None
     deck_name = config.name if settings.deck is None else f"{config.name}::{settings.deck}"
     return NoteSpec(

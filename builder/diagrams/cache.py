@@ -1,0 +1,80 @@
+"""Diagram render cache: (engine, engine version, options, source) in, the engine's raw SVG text out.
+
+The cache holds the engine's raw output, not the sanitised SVG: sanitising is a pure function of the raw SVG
+and the id prefix, so a warm build produces the same bytes as a cold one, one render serves every id prefix,
+and a change to the sanitiser needs no cache invalidation.
+
+Entries live outside dist/ in `$BUILDER_CACHE_DIR/diagrams/` (default `.cache/builder/diagrams/` under the
+current directory), one file per key, written to a temporary file and moved into place with os.replace so
+that concurrent builds never see half an entry. Each entry starts with a checksum line; an entry that is
+missing, unreadable or fails the checksum is a miss and gets rendered (and written) again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+CACHE_ENV = "BUILDER_CACHE_DIR"
+DEFAULT_DIR = Path(".cache") / "builder"
+SUBDIR = "diagrams"
+_MAGIC = "builder-diagram-cache-v1"
+
+
+def cache_key(engine: str, version: str, options: str, source: str) -> str:
+    """sha256 over an unambiguous encoding of the four parts (JSON, so no two tuples collide)."""
+    payload = json.dumps([_MAGIC, engine, version, options, source], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class DiagramCache:
+    """A directory of raw SVG renders keyed by `cache_key`. Safe to share between threads and processes."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @classmethod
+    def default(cls) -> DiagramCache:
+        base = os.environ.get(CACHE_ENV)
+        root = Path(base) if base else Path.cwd() / DEFAULT_DIR
+        return cls(root / SUBDIR)
+
+    def path_for(self, key: str) -> Path:
+        # Two-character fan-out keeps directories small for decks with thousands of diagrams.
+        return self.directory / key[:2] / f"{key}.svg"
+
+    def get(self, key: str) -> str | None:
+        try:
+            data = self.path_for(key).read_bytes()
+        except OSError:
+            return None
+        header, sep, body = data.partition(b"\n")
+        if not sep or header != f"{_MAGIC} {hashlib.sha256(body).hexdigest()}".encode("ascii"):
+            return None
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    def put(self, key: str, svg: str) -> None:
+        """Store `svg`; failures (read-only disk, full disk) only cost a re-render next time."""
+        body = svg.encode("utf-8")
+        data = f"{_MAGIC} {hashlib.sha256(body).hexdigest()}\n".encode("ascii") + body
+        target = self.path_for(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{key[:16]}.", suffix=".tmp")
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except OSError:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

@@ -1,0 +1,441 @@
+"""SVG sanitiser: an engine's raw SVG text in, a safe, self-contained, id-prefixed SVG text out.
+
+What comes out:
+
+- No scripts, event handlers, SMIL animation, embedded browsers (`iframe`, `object`, ...), links (`<a>` is
+  unwrapped, its content kept) or references to anything outside the document: `href` and `url(...)` keep only
+  `#fragment` targets and `data:` URIs of raster images and fonts (D2 embeds its fonts that way). HTML inside
+  `<foreignObject>` keeps only plain text formatting elements. Comments, processing instructions and the
+  DOCTYPE are dropped; documents that declare XML entities are refused.
+- Every `id` is renamed `{id_prefix}-{n}` (n = 1, 2, ... in document order) together with everything that
+  points at it (`href="#id"`, `url(#id)`, `aria-*` id lists, `#id` selectors in `<style>`), so several
+  diagrams inlined into one card never share an id.
+- The root has a `viewBox` and a `width`/`height` with the same aspect ratio, so an `<img>` has an intrinsic
+  size, scales down on a phone and Anki's image occlusion can map fractions of the viewBox onto the image.
+
+Night mode: cards show diagrams as `<img class="diagram">`, and the deck's CSS inverts them in night mode
+(`filter: invert(1) hue-rotate(180deg)`). That only reads well if every diagram is dark-on-light, so an opaque
+white rectangle is put behind the whole drawing (engines default to a transparent background, which inversion
+would turn into a black picture on whatever the card's background is), and the engines run with their light
+default themes (black/dark-grey text and strokes). After inversion the diagram is light text on near-black,
+with hues kept by the hue rotation. A diagram whose author forces a dark theme would come out inverted twice;
+don't do that.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+
+from builder.diagrams.base import DiagramError
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+MAX_BYTES = 2 * 1024 * 1024
+BACKGROUND = "#ffffff"
+
+_FORBIDDEN = frozenset(
+    {
+        "script", "handler", "listener", "set", "animate", "animateMotion", "animateTransform",
+        "animateColor", "discard", "iframe", "frame", "frameset", "embed", "object", "applet", "audio",
+        "video", "source", "track", "canvas", "link", "meta", "base", "form", "input", "button",
+        "textarea", "select", "option", "img", "picture", "portal", "template", "slot", "noscript",
+    }
+)  # fmt: skip
+_HTML_ALLOWED = frozenset(
+    {
+        "div", "span", "p", "br", "b", "strong", "i", "em", "u", "s", "del", "ins", "sub", "sup", "small",
+        "big", "mark", "code", "pre", "kbd", "samp", "var", "tt", "ul", "ol", "li", "dl", "dt", "dd",
+        "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "colgroup", "col", "h1", "h2",
+        "h3", "h4", "h5", "h6", "blockquote", "hr", "abbr", "cite", "q", "dfn", "figure", "figcaption",
+        "center", "font", "label", "section", "article", "header", "footer", "aside", "main", "nav",
+        "style", "wbr", "bdi", "bdo", "ruby", "rt", "rp",
+    }
+)  # fmt: skip
+_HTML_ATTRS = frozenset(
+    {
+        "class", "style", "id", "dir", "lang", "title", "colspan", "rowspan", "align", "valign", "width",
+        "height", "span", "start", "type", "reversed", "color", "face", "size",
+    }
+)  # fmt: skip
+_ID_LIST_ATTRS = frozenset({"aria-labelledby", "aria-describedby", "aria-owns", "aria-controls"})
+
+_SAFE_DATA = re.compile(
+    r"data:(image/(png|jpe?g|gif|webp|avif)|font/(woff2?|ttf|otf|sfnt)"
+    r"|application/(font-woff2?|x-font-woff|x-font-ttf|x-font-opentype|font-sfnt|vnd\.ms-fontobject"
+    r"|vnd\.ms-opentype))[;,]",
+    re.IGNORECASE,
+)
+_URL = re.compile(r"url\(\s*(?:\"([^\"]*)\"|'([^']*)'|([^)]*?))\s*\)", re.IGNORECASE | re.DOTALL)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_CSS_IMPORT = re.compile(r"@import\b[^;]*;?", re.IGNORECASE)
+_CSS_LEGACY = re.compile(r"(-moz-binding|behavior)\s*:[^;}]*;?", re.IGNORECASE)
+_CSS_ID_SELECTOR = re.compile(r"#(-?[A-Za-z_][\w-]*)")
+_PREFIX = re.compile(r"[A-Za-z][\w-]*")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def sanitize_svg(svg: str, *, id_prefix: str, max_bytes: int = MAX_BYTES) -> str:
+    """The safe version of `svg` (see the module docstring); DiagramError if it is not usable."""
+    if not _PREFIX.fullmatch(id_prefix):
+        raise ValueError(f"id_prefix must be a letter then letters, digits, '-' or '_': {id_prefix!r}")
+    root = _parse(svg, max_bytes * 8)
+    try:
+        _clean_children(root)
+    except RecursionError:
+        raise DiagramError("the SVG is nested too deeply to sanitise") from None
+    _clean_attributes(root)
+    _fix_root(root)
+    _rename_ids(root, id_prefix)
+    text = serialize(root)
+    size = len(text.encode("utf-8"))
+    if size > max_bytes:
+        raise DiagramError(
+            f"the rendered SVG is {size / 1048576:.1f} MB after sanitising, more than the "
+            f"{max_bytes / 1048576:g} MB limit; split or simplify the diagram"
+        )
+    problems = check_svg_safe(text)
+    if problems:
+        raise DiagramError("the SVG is still unsafe after sanitising: " + "; ".join(problems))
+    return text
+
+
+def check_svg_safe(svg: str) -> list[str]:
+    """Problems that make `svg` unsafe or not self-contained (scripts, handlers, external references)."""
+    try:
+        root = _parse(svg, None)
+    except DiagramError as exc:
+        return [exc.message]
+    problems: list[str] = []
+    for el in root.iter():
+        ns, name = _split(el.tag)
+        if name in _FORBIDDEN:
+            problems.append(f"forbidden element <{name}>")
+        elif ns == XHTML_NS and name not in _HTML_ALLOWED:
+            problems.append(f"HTML element <{name}> inside the SVG")
+        for key, value in el.attrib.items():
+            attr = _split(key)[1]
+            if attr.lower().startswith("on"):
+                problems.append(f"event handler {attr} on <{name}>")
+            elif attr == "href" and not _internal_or_safe_data(value):
+                problems.append(f"external reference {attr}={value[:60]!r} on <{name}>")
+            elif "javascript:" in value.lower().replace(" ", ""):
+                problems.append(f"javascript: URL in {attr} on <{name}>")
+            problems.extend(f"external url({u[:60]}) in {attr} on <{name}>" for u in _external_urls(value))
+        if name == "style" and el.text:
+            problems.extend(f"external url({u[:60]}) in <style>" for u in _external_urls(el.text))
+            if _CSS_IMPORT.search(el.text):
+                problems.append("@import in <style>")
+    return problems
+
+
+def serialize(root: ET.Element) -> str:
+    """Deterministic XML text: attribute order as stored, SVG as the default namespace, xlink declared."""
+    parts: list[str] = []
+    _write(root, parts, SVG_NS, is_root=True)
+    return "".join(parts) + "\n"
+
+
+# -- parsing ----------------------------------------------------------------------------------------------
+
+
+def _parse(svg: str, limit: int | None) -> ET.Element:
+    if limit is not None and len(svg) > limit:
+        raise DiagramError(f"the rendered SVG is larger than {limit // 1048576} MB; split or simplify it")
+    if re.search(r"<!ENTITY", svg, re.IGNORECASE):
+        raise DiagramError("the SVG declares XML entities, which are not allowed")
+    # Leading junk (a BOM, warnings some engines print to stdout) before the XML would fail the parse.
+    start = svg.find("<")
+    try:
+        root = ET.fromstring(svg[start:] if start > 0 else svg)
+    except ET.ParseError as exc:
+        raise DiagramError(f"the engine produced invalid SVG: {exc}") from None
+    if root.tag == "svg":
+        # Some engines omit xmlns; an <img> would then not render it at all.
+        for el in root.iter():
+            if isinstance(el.tag, str) and not el.tag.startswith("{"):
+                el.tag = f"{{{SVG_NS}}}{el.tag}"
+    if root.tag != f"{{{SVG_NS}}}svg":
+        raise DiagramError(f"the engine output is not an SVG document (root element {root.tag!r})")
+    return root
+
+
+def _split(tag: str) -> tuple[str | None, str]:
+    if tag.startswith("{"):
+        ns, _, local = tag[1:].partition("}")
+        return ns, local
+    return None, tag
+
+
+# -- cleaning ---------------------------------------------------------------------------------------------
+
+
+def _clean_children(parent: ET.Element) -> None:
+    index = 0
+    while index < len(parent):
+        child = parent[index]
+        ns, name = _split(child.tag)
+        if ns not in (SVG_NS, XHTML_NS) or name in _FORBIDDEN or (ns == XHTML_NS and name not in _HTML_ALLOWED):
+            _remove(parent, index)
+            continue
+        if name == "a":
+            _unwrap(parent, index)
+            continue
+        _clean_children(child)
+        _clean_attributes(child)
+        if name in ("image", "feImage") and not _has_href(child):
+            _remove(parent, index)
+            continue
+        if name == "style" and child.text:
+            child.text = clean_css(child.text)
+        index += 1
+
+
+def _clean_attributes(el: ET.Element) -> None:
+    ns, _ = _split(el.tag)
+    for key in list(el.attrib):
+        attr_ns, attr = _split(key)
+        value = el.attrib[key]
+        drop = (
+            attr_ns not in (None, XLINK_NS, XML_NS)
+            or attr.lower().startswith("on")
+            or (ns == XHTML_NS and attr_ns is None and attr not in _HTML_ATTRS)
+            or (attr == "href" and not _internal_or_safe_data(value))
+            or "javascript:" in value.lower().replace(" ", "")
+        )
+        if drop:
+            del el.attrib[key]
+        elif "url(" in value.lower():
+            el.attrib[key] = _neutralise_urls(value)
+
+
+def clean_css(css: str) -> str:
+    css = _CSS_COMMENT.sub("", css)
+    css = _CSS_IMPORT.sub("", css)
+    css = _CSS_LEGACY.sub("", css)
+    return _neutralise_urls(css)
+
+
+def _neutralise_urls(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        target = _url_target(match)
+        return match.group(0) if _internal_or_safe_data(target) else "none"
+
+    return _URL.sub(replace, text)
+
+
+def _url_target(match: re.Match[str]) -> str:
+    return next((g for g in match.groups() if g is not None), "").strip()
+
+
+def _external_urls(text: str) -> Iterator[str]:
+    for match in _URL.finditer(text):
+        target = _url_target(match)
+        if not _internal_or_safe_data(target):
+            yield target
+
+
+def _internal_or_safe_data(value: str) -> bool:
+    value = value.strip()
+    return value.startswith("#") or bool(_SAFE_DATA.match(value))
+
+
+def _has_href(el: ET.Element) -> bool:
+    return "href" in el.attrib or f"{{{XLINK_NS}}}href" in el.attrib
+
+
+def _remove(parent: ET.Element, index: int) -> None:
+    child = parent[index]
+    if child.tail:
+        _append_text(parent, index - 1, child.tail)
+    del parent[index]
+
+
+def _unwrap(parent: ET.Element, index: int) -> None:
+    """Replace parent[index] by its children, keeping its text and tail where they were."""
+    child = parent[index]
+    if child.text:
+        _append_text(parent, index - 1, child.text)
+    grandchildren = list(child)
+    if child.tail:
+        if grandchildren:
+            grandchildren[-1].tail = (grandchildren[-1].tail or "") + child.tail
+        else:
+            _append_text(parent, index - 1, child.tail)
+    del parent[index]
+    for offset, grandchild in enumerate(grandchildren):
+        parent.insert(index + offset, grandchild)
+
+
+def _append_text(parent: ET.Element, before: int, text: str) -> None:
+    if before >= 0:
+        parent[before].tail = (parent[before].tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+
+
+# -- root geometry ----------------------------------------------------------------------------------------
+
+
+def _fix_root(root: ET.Element) -> None:
+    box = parse_viewbox(root.get("viewBox"))
+    if box is None:
+        width, height = _length(root.get("width")), _length(root.get("height"))
+        if width is None or height is None:
+            raise DiagramError("the SVG has neither a viewBox nor a width and height")
+        box = (0.0, 0.0, width, height)
+        root.set("viewBox", " ".join(fmt(v) for v in box))
+    if box[2] <= 0 or box[3] <= 0:
+        raise DiagramError("the SVG has an empty viewBox")
+    width, height = _length(root.get("width")), _length(root.get("height"))
+    if width is None or height is None or abs(width * box[3] - height * box[2]) > 0.01 * width * box[3]:
+        # A percentage or missing size gives an <img> no intrinsic size; a size whose aspect differs from
+        # the viewBox would shift image-occlusion masks.
+        root.set("width", fmt(box[2]))
+        root.set("height", fmt(box[3]))
+    # Engines put max-width/width/background here; they would override the intrinsic size and the backdrop.
+    root.attrib.pop("style", None)
+    backdrop = ET.Element(
+        f"{{{SVG_NS}}}rect",
+        {
+            "x": fmt(box[0]),
+            "y": fmt(box[1]),
+            "width": fmt(box[2]),
+            "height": fmt(box[3]),
+            "fill": BACKGROUND,
+            "stroke": "none",
+            # Inline style outranks engine stylesheets with broad `rect` selectors.
+            "style": f"fill:{BACKGROUND};stroke:none",
+        },
+    )
+    backdrop.tail = root.text
+    root.text = None
+    root.insert(0, backdrop)
+
+
+def parse_viewbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if not value:
+        return None
+    numbers = [float(n) for n in _NUMBER.findall(value)]
+    if len(numbers) != 4:
+        return None
+    return numbers[0], numbers[1], numbers[2], numbers[3]
+
+
+def _length(value: str | None) -> float | None:
+    """A width/height in user units (px); None for percentages and unknown units."""
+    if not value:
+        return None
+    match = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+))\s*(px|pt|)\s*", value)
+    if not match:
+        return None
+    number = float(match.group(1))
+    return number * 4 / 3 if match.group(2) == "pt" else number
+
+
+def fmt(value: float) -> str:
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+# -- ids --------------------------------------------------------------------------------------------------
+
+
+def _rename_ids(root: ET.Element, prefix: str) -> None:
+    mapping: dict[str, str] = {}
+    for el in root.iter():
+        old = el.get("id")
+        if old is not None:
+            if old not in mapping:
+                mapping[old] = f"{prefix}-{len(mapping) + 1}"
+            el.set("id", mapping[old])
+    if not mapping:
+        return
+
+    def url_ref(match: re.Match[str]) -> str:
+        target = _url_target(match)
+        if target.startswith("#") and target[1:] in mapping:
+            return f"url(#{mapping[target[1:]]})"
+        return match.group(0)
+
+    for el in root.iter():
+        for key, value in list(el.attrib.items()):
+            attr = _split(key)[1]
+            if key == "id":
+                continue
+            if attr == "href" and value.startswith("#") and value[1:] in mapping:
+                el.set(key, "#" + mapping[value[1:]])
+            elif attr in _ID_LIST_ATTRS:
+                el.set(key, " ".join(mapping.get(token, token) for token in value.split()))
+            elif "url(" in value:
+                el.set(key, _URL.sub(url_ref, value))
+        if _split(el.tag)[1] == "style" and el.text:
+            el.text = _rename_css_ids(el.text, mapping, url_ref)
+
+
+def _rename_css_ids(
+    css: str, mapping: dict[str, str], url_ref: Callable[[re.Match[str]], str]
+) -> str:
+    """Rename `#id` in selectors and `url(#id)` in declarations, leaving `#333` colours alone."""
+    pieces = re.split(r"([{}])", css)
+    out: list[str] = []
+    for i, piece in enumerate(pieces):
+        if piece in ("{", "}"):
+            out.append(piece)
+            continue
+        followed_by = pieces[i + 1] if i + 1 < len(pieces) else ""
+        if followed_by == "{" and not piece.lstrip().startswith("@"):
+            out.append(
+                _CSS_ID_SELECTOR.sub(lambda m: "#" + mapping.get(m.group(1), m.group(1)), piece)
+            )
+        else:
+            out.append(_URL.sub(url_ref, piece))
+    return "".join(out)
+
+
+# -- writing ----------------------------------------------------------------------------------------------
+
+
+def _write(el: ET.Element, parts: list[str], default_ns: str, *, is_root: bool = False) -> None:
+    ns, name = _split(el.tag)
+    attrs: list[str] = []
+    if is_root:
+        attrs.append(f'xmlns="{SVG_NS}"')
+        attrs.append(f'xmlns:xlink="{XLINK_NS}"')
+    elif ns is not None and ns != default_ns:
+        attrs.append(f'xmlns="{ns}"')
+    for key, value in el.attrib.items():
+        attr_ns, attr = _split(key)
+        qualified = {XLINK_NS: "xlink:", XML_NS: "xml:"}.get(attr_ns or "", "") + attr
+        attrs.append(f'{qualified}="{_escape_attr(value)}"')
+    child_ns = ns or default_ns
+    parts.append(f"<{name}" + "".join(" " + a for a in attrs))
+    if el.text is None and len(el) == 0:
+        parts.append("/>")
+    else:
+        parts.append(">")
+        if el.text:
+            parts.append(_escape_text(el.text))
+        for child in el:
+            _write(child, parts, child_ns)
+        parts.append(f"</{name}>")
+    if el.tail and not is_root:
+        parts.append(_escape_text(el.tail))
+
+
+def _escape_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escape_attr(text: str) -> str:
+    return (
+        _escape_text(text)
+        .replace('"', "&quot;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+        .replace("\t", "&#9;")
+    )
