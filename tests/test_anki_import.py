@@ -98,7 +98,7 @@ def test_cloze_in_table_code_and_hint(imported: Collection) -> None:
     assert "<table>" in q1 and "<code>" in q1 and "[...]" in q1
     assert "dot" not in _visible(first.question())
     assert "[a mer-creature]" in _body(second.question())
-    assert "<code><span class=\"cloze\" data-ordinal=\"1\">dot</span></code>" in _body(first.answer())
+    assert '<code><span class="cloze" data-ordinal="1">dot</span></code>' in _body(first.answer())
 
 
 def test_cloze_in_title(imported: Collection) -> None:

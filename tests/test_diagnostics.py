@@ -36,7 +36,9 @@ def _deck(tmp_path: Path, case: str) -> Path:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_diagnostic(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_diagnostic(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     _deck(tmp_path, case)
     monkeypatch.chdir(tmp_path)
     dist = tmp_path / "dist"
@@ -62,7 +64,9 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
 
 
-def test_github_and_json_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_github_and_json_formats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     _deck(tmp_path, "duplicate-id")
     monkeypatch.chdir(tmp_path)
     assert main(["check", "--format", "github"]) == 1
