@@ -1,0 +1,115 @@
+"""The AWS Certified AI Practitioner deck: builds, imports cleanly into Anki, and its cards stay small.
+
+ANSWER_LIMIT: a basic or reverse answer may have at most 160 characters of visible text. That is about 25
+words, three lines on a phone: enough for one fact stated precisely, too little for a list or a paragraph. The
+minimum information principle (one fact per card) is what keeps reviews fast and forgetting rare; anything
+longer belongs on several cards or in a cloze.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from anki.collection import Collection
+
+from tests.conftest import REPO, build_deck, import_package
+
+ANSWER_LIMIT = 160
+DECK = "AWS Certified AI Practitioner"
+DOMAINS = (
+    "1 Fundamentals of AI and ML",
+    "2 Fundamentals of Generative AI",
+    "3 Applications of Foundation Models",
+    "4 Guidelines for Responsible AI",
+    "5 Security, Compliance and Governance",
+)
+
+
+def _visible(html: str) -> str:
+    text = re.sub(r"<style>.*?</style>", "", html, flags=re.DOTALL)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip()
+
+
+@pytest.fixture(scope="module")
+def aws(tmp_path_factory: pytest.TempPathFactory) -> Collection:
+    out = tmp_path_factory.mktemp("dist")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOURCE_DATE_EPOCH", "1700000000")
+        assert build_deck(REPO / "source", REPO / "media", out) == 0
+    (apkg,) = out.glob("aws-ai-practitioner-*.apkg")
+    folder = tmp_path_factory.mktemp("anki")
+    col = Collection(str(folder / "collection.anki2"))
+    result = import_package(col, apkg)
+    assert not result.log.conflicting and not result.log.duplicate and not result.log.first_field_match
+    assert len(result.log.new) == col.note_count()
+    return col
+
+
+def _notes_by_type(col: Collection) -> Counter[str]:
+    return Counter(col.get_note(nid).note_type()["name"] for nid in col.find_notes(""))  # type: ignore[index]
+
+
+def test_size_and_mix_of_notes(aws: Collection) -> None:
+    kinds = _notes_by_type(aws)
+    assert aws.note_count() >= 250
+    assert kinds["Deckforge Cloze"] >= 50
+    assert kinds["Deckforge Reverse"] >= 30
+
+
+def test_domains_are_subdecks(aws: Collection) -> None:
+    names = {d.name for d in aws.decks.all_names_and_ids()}
+    for domain in DOMAINS:
+        assert f"{DECK}::{domain}" in names
+    for cid in aws.find_cards(""):
+        deck = aws.decks.name(aws.get_card(cid).did)
+        assert any(deck.startswith(f"{DECK}::{domain}") for domain in DOMAINS), deck
+
+
+def test_every_note_is_tagged_by_service_or_topic(aws: Collection) -> None:
+    for nid in aws.find_notes(""):
+        tags = aws.get_note(nid).tags
+        assert any(t.startswith(("service::", "topic::")) for t in tags), aws.get_note(nid).fields[0]
+
+
+def test_no_two_notes_share_a_front(aws: Collection) -> None:
+    fronts: Counter[str] = Counter()
+    for nid in aws.find_notes(""):
+        note = aws.get_note(nid)
+        front = note["Title"] if "Title" in note else note["Front"]
+        fronts[_visible(front).lower()] += 1
+    assert [front for front, n in fronts.items() if n > 1] == []
+
+
+def test_answers_stay_short(aws: Collection) -> None:
+    too_long = []
+    for nid in aws.find_notes('-"note:Deckforge Cloze"'):
+        back = _visible(aws.get_note(nid)["Back"])
+        if len(back) > ANSWER_LIMIT:
+            too_long.append((len(back), back))
+    assert too_long == []
+
+
+def test_every_card_renders(aws: Collection) -> None:
+    for cid in aws.find_cards(""):
+        card = aws.get_card(cid)
+        for html in (card.question(), card.answer()):
+            body = re.sub(r"<style>.*?</style>", "", html, flags=re.DOTALL)
+            assert not re.search(r"\{\{c\d+::", body), body
+            assert "**" not in body and "```" not in body and "](" not in body, body
+        assert "[...]" in card.question() or card.note().note_type()["type"] == 0  # type: ignore[index]
+    check = aws.media.check()
+    assert list(check.missing) == [] and list(check.unused) == []
+
+
+def test_coverage_map_names_real_notes(aws: Collection) -> None:
+    """docs/content-coverage.md is how a reviewer checks seed facts; every id it cites must exist."""
+    text = (REPO / "docs" / "content-coverage.md").read_text()
+    cited = set(re.findall(r"`([a-z0-9-]{3,64})`", text))
+    ids: set[str] = set()
+    for md in (REPO / "source" / "aws-ai-practitioner").rglob("*.md"):
+        ids.update(re.findall(r"<!-- id: ([a-z0-9-]+)", md.read_text()))
+    assert len(ids) == aws.note_count()
+    missing = sorted(cited - ids)
+    assert missing == []
