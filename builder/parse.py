@@ -10,7 +10,6 @@ from markdown_it.token import Token
 from builder.markdown import parser
 from builder.source import SourceFile
 
-
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)", re.MULTILINE)
 
 
