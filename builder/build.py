@@ -10,12 +10,14 @@ from pathlib import Path
 from builder.config import load_deck_config
 from builder.diagnostics import BuildFailed, Diagnostics, Location
 from builder.epoch import EpochError, source_date_epoch
+from builder.history import Release, plan_release
+from builder.manifest import RELEASES_DIR, ManifestError, dumps, previous_release
 from builder.media import MediaLibrary
 from builder.models import Deck
-from builder.package import card_ordinals, write_apkg
+from builder.package import atomic_output, card_ordinals, write_apkg
 from builder.parse import parse_file
 from builder.render import render_deck
-from builder.source import display_path, find_decks
+from builder.source import display_path, find_decks, read_source
 from builder.validate import ValidatedDeck, validate_deck
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -30,8 +32,9 @@ class Options:
 
 @dataclass(frozen=True)
 class Output:
-    deck: Deck
+    release: Release
     path: Path
+    manifest: Path
     cards: int
 
 
@@ -77,21 +80,59 @@ def compile_decks(options: Options, diagnostics: Diagnostics) -> list[Deck]:
     return [render_deck(deck, library) for deck in validated]
 
 
+def _plan(options: Options, deck: Deck, diagnostics: Diagnostics) -> Release | None:
+    folder = options.source / deck.slug
+    try:
+        epoch = source_date_epoch(folder)
+    except EpochError as exc:
+        diagnostics.error(Location(display_path(folder)), "E090", str(exc))
+        return None
+    try:
+        found = previous_release(folder, deck.config.version)
+    except ManifestError as exc:
+        diagnostics.error(
+            Location(display_path(folder / RELEASES_DIR)),
+            "E103",
+            f"{exc}; expected a manifest written by `python -m builder record`. Restore it from git",
+        )
+        return None
+    config = read_source(folder / "deck.toml", diagnostics)
+    if config is None:
+        return None
+    return plan_release(deck, found[1] if found else None, config, epoch.value, diagnostics)
+
+
 def build(options: Options, diagnostics: Diagnostics) -> list[Output]:
-    """Compile every deck, then write each package; nothing is written unless every deck compiled."""
+    """Compile every deck, plan each release against the last one, then write packages and manifests.
+
+    Nothing is written unless every deck compiled and passed the release guards.
+    """
     decks = compile_decks(options, diagnostics)
-    epochs = []
-    for deck in decks:
-        folder = options.source / deck.slug
-        try:
-            epochs.append(source_date_epoch(folder))
-        except EpochError as exc:
-            diagnostics.error(Location(display_path(folder)), "E090", str(exc))
+    releases = [_plan(options, deck, diagnostics) for deck in decks]
     if diagnostics.errors:
         raise BuildFailed(diagnostics.sorted())
     outputs = []
-    for deck, epoch in zip(decks, epochs, strict=True):
-        target = options.out / f"{deck.slug}-{deck.config.version}.apkg"
-        write_apkg(deck, target, epoch.value, {})
-        outputs.append(Output(deck, target, sum(len(card_ordinals(n)) for n in deck.notes)))
+    for release in releases:
+        assert release is not None
+        deck = release.deck
+        stem = f"{deck.slug}-{deck.config.version}"
+        target = options.out / f"{stem}.apkg"
+        epoch = max([*release.mods.values(), *release.notetype_mods.values()], default=0)
+        write_apkg(deck, target, epoch, release.mods, release.notetype_mods)
+        manifest_path = options.out / f"{stem}.json"
+        with atomic_output(manifest_path) as temp:
+            temp.write_text(dumps(release.manifest), encoding="utf-8")
+        outputs.append(Output(release, target, manifest_path, sum(len(card_ordinals(n)) for n in deck.notes)))
     return outputs
+
+
+def record(options: Options, outputs: list[Output]) -> list[Path]:
+    """Keep each built manifest as `source/<deck>/releases/<version>.json`: the baseline for the next release."""
+    written = []
+    for output in outputs:
+        deck = output.release.deck
+        target = options.source / deck.slug / RELEASES_DIR / f"{deck.config.version}.json"
+        with atomic_output(target) as temp:
+            temp.write_bytes(output.manifest.read_bytes())
+        written.append(target)
+    return written

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from builder import __version__
-from builder.build import Options, build, compile_decks
+from builder.build import Options, build, compile_decks, record
 from builder.diagnostics import FORMATTERS, BuildFailed, Diagnostic, Diagnostics
 
 EXIT_OK = 0
@@ -38,14 +38,26 @@ def _cmd_build(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     outputs = build(_options(args), diagnostics)
     _report(diagnostics.sorted(), args.format)
     for output in outputs:
-        notes = len(output.deck.notes)
-        print(f"built {output.path.as_posix()} ({notes} notes, {output.cards} cards, {len(output.deck.media)} media)")
+        deck = output.release.deck
+        print(
+            f"built {output.path.as_posix()} ({len(deck.notes)} notes, {output.cards} cards, {len(deck.media)} media)"
+        )
+    return EXIT_OK
+
+
+def _cmd_record(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    options = _options(args)
+    outputs = build(options, diagnostics)
+    _report(diagnostics.sorted(), args.format)
+    for path in record(options, outputs):
+        print(f"recorded {path.as_posix()}; commit it with the version bump")
     return EXIT_OK
 
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Diagnostics], int]]] = {
     "check": ("validate every deck and report all problems", _cmd_check),
-    "build": ("validate, then write dist/<deck>-<version>.apkg for every deck", _cmd_build),
+    "build": ("validate, then write dist/<deck>-<version>.apkg and .json for every deck", _cmd_build),
+    "record": ("build, then keep each manifest in source/<deck>/releases/ as the next baseline", _cmd_record),
 }
 
 

@@ -64,6 +64,11 @@ class Notetype:
         """Changes when fields or templates are added, removed, renamed or reordered: a breaking change."""
         return hashlib.sha256(json.dumps(self.shape(), sort_keys=True).encode()).hexdigest()[:16]
 
+    def content_hash(self) -> str:
+        """Changes with any template or CSS edit; a newer notetype mod then makes Anki take the update."""
+        data = self.schema11(0, stylesheet())
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
     def schema11(self, mod: int, css: str) -> dict[str, Any]:
         return {
             "id": self.id,

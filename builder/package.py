@@ -28,7 +28,7 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 class _Model(genanki.Model):  # type: ignore[misc]
     """A genanki model whose JSON is exactly our notetype: fixed field and template ids included."""
 
-    def __init__(self, notetype: Notetype, css: str) -> None:
+    def __init__(self, notetype: Notetype, css: str, mod: int) -> None:
         super().__init__(
             model_id=notetype.id,
             name=notetype.name,
@@ -38,9 +38,10 @@ class _Model(genanki.Model):  # type: ignore[misc]
             model_type=genanki.Model.CLOZE if notetype.cloze else genanki.Model.FRONT_BACK,
         )
         self._notetype = notetype
+        self._mod = mod
 
     def to_json(self, timestamp: float, deck_id: int) -> dict[str, Any]:
-        return self._notetype.schema11(int(timestamp), self.css)
+        return self._notetype.schema11(self._mod, self.css)
 
 
 class _Note(genanki.Note):  # type: ignore[misc]
@@ -68,9 +69,11 @@ def deck_description(deck: Deck) -> str:
     return f"{text}<br><br>{version}" if text else version
 
 
-def _write_collection(path: Path, deck: Deck, epoch: int, mods: Mapping[str, int]) -> None:
+def _write_collection(
+    path: Path, deck: Deck, epoch: int, mods: Mapping[str, int], notetype_mods: Mapping[int, int]
+) -> None:
     css = stylesheet()
-    models = {kind: _Model(notetype, css) for kind, notetype in NOTETYPES.items()}
+    models = {kind: _Model(nt, css, notetype_mods.get(nt.id, epoch)) for kind, nt in NOTETYPES.items()}
     names = sorted({deck.config.name} | {note.deck_name for note in deck.notes})
     decks = {
         name: genanki.Deck(
@@ -122,10 +125,10 @@ def atomic_output(target: Path) -> Iterator[Path]:
         temp.unlink(missing_ok=True)
 
 
-def write_apkg(deck: Deck, target: Path, epoch: int, mods: Mapping[str, int]) -> None:
+def write_apkg(deck: Deck, target: Path, epoch: int, mods: Mapping[str, int], notetype_mods: Mapping[int, int]) -> None:
     with tempfile.TemporaryDirectory(prefix="deckforge-") as work:
         collection = Path(work) / "collection.anki2"
-        _write_collection(collection, deck, epoch, mods)
+        _write_collection(collection, deck, epoch, mods, notetype_mods)
         media_map = {str(i): f.name for i, f in enumerate(deck.media)}
         with atomic_output(target) as temp, zipfile.ZipFile(temp, "w") as archive:
             archive.writestr(_zip_entry("collection.anki2"), collection.read_bytes(), compresslevel=6)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-import shutil
 from importlib import metadata
 from pathlib import Path
 from typing import Protocol
@@ -130,9 +130,7 @@ def run_process(
         _kill_group(proc)
         proc.communicate()
         raise
-    return ProcessResult(
-        proc.returncode, out.decode("utf-8", errors="replace"), err.decode("utf-8", errors="replace")
-    )
+    return ProcessResult(proc.returncode, out.decode("utf-8", errors="replace"), err.decode("utf-8", errors="replace"))
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -149,9 +147,7 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 def engine_env(drop_prefixes: Sequence[str] = ()) -> dict[str, str]:
     """The current environment minus variables that would silently change an engine's output."""
     return {
-        key: value
-        for key, value in os.environ.items()
-        if not any(key.startswith(prefix) for prefix in drop_prefixes)
+        key: value for key, value in os.environ.items() if not any(key.startswith(prefix) for prefix in drop_prefixes)
     }
 
 

@@ -1,4 +1,4 @@
-"""Diagram render cache: (engine, engine version, options, source) in, the engine's raw SVG text out.
+"""Diagram render cache: (engine, engine version, options, source) in, the engine's raw SVG (or syntax error) out.
 
 The cache holds the engine's raw output, not the sanitised SVG: sanitising is a pure function of the raw SVG
 and the id prefix, so a warm build produces the same bytes as a cold one, one render serves every id prefix,
@@ -7,16 +7,21 @@ and a change to the sanitiser needs no cache invalidation.
 Entries live outside dist/ in `$BUILDER_CACHE_DIR/diagrams/` (default `.cache/builder/diagrams/` under the
 current directory), one file per key, written to a temporary file and moved into place with os.replace so
 that concurrent builds never see half an entry. Each entry starts with a checksum line; an entry that is
-missing, unreadable or fails the checksum is a miss and gets rendered (and written) again.
+missing, unreadable or fails the checksum is a miss and gets rendered (and written) again. Syntax errors are
+cached too (`.err` entries), so a broken diagram is not re-rendered on every build until its source changes;
+timeouts and missing engines depend on the machine and are never cached.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
+
+from builder.diagrams.base import DiagramSyntaxError
 
 CACHE_ENV = "BUILDER_CACHE_DIR"
 DEFAULT_DIR = Path(".cache") / "builder"
@@ -42,13 +47,39 @@ class DiagramCache:
         root = Path(base) if base else Path.cwd() / DEFAULT_DIR
         return cls(root / SUBDIR)
 
-    def path_for(self, key: str) -> Path:
+    def path_for(self, key: str, suffix: str = ".svg") -> Path:
         # Two-character fan-out keeps directories small for decks with thousands of diagrams.
-        return self.directory / key[:2] / f"{key}.svg"
+        return self.directory / key[:2] / f"{key}{suffix}"
 
     def get(self, key: str) -> str | None:
+        """The cached raw SVG for `key`, or None (missing, unreadable or corrupt)."""
+        return self._read(self.path_for(key))
+
+    def put(self, key: str, svg: str) -> None:
+        """Store `svg`; failures (read-only disk, full disk) only cost a re-render next time."""
+        self._write(self.path_for(key), svg)
+
+    def get_failure(self, key: str) -> DiagramSyntaxError | None:
+        """A syntax error cached for `key`: the same source fails the same way, so it is not re-rendered."""
+        text = self._read(self.path_for(key, ".err"))
+        if text is None:
+            return None
         try:
-            data = self.path_for(key).read_bytes()
+            data = json.loads(text)
+            message, line, column = data["message"], data["line"], data["column"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(message, str) or not all(v is None or isinstance(v, int) for v in (line, column)):
+            return None
+        return DiagramSyntaxError(message, line=line, column=column)
+
+    def put_failure(self, key: str, error: DiagramSyntaxError) -> None:
+        payload = {"column": error.column, "line": error.line, "message": error.message}
+        self._write(self.path_for(key, ".err"), json.dumps(payload, sort_keys=True))
+
+    def _read(self, path: Path) -> str | None:
+        try:
+            data = path.read_bytes()
         except OSError:
             return None
         header, sep, body = data.partition(b"\n")
@@ -59,22 +90,19 @@ class DiagramCache:
         except UnicodeDecodeError:
             return None
 
-    def put(self, key: str, svg: str) -> None:
-        """Store `svg`; failures (read-only disk, full disk) only cost a re-render next time."""
-        body = svg.encode("utf-8")
+    def _write(self, target: Path, text: str) -> None:
+        body = text.encode("utf-8")
         data = f"{_MAGIC} {hashlib.sha256(body).hexdigest()}\n".encode("ascii") + body
-        target = self.path_for(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{key[:16]}.", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem[:16]}.", suffix=".tmp")
         except OSError:
             return
+        temp = Path(tmp)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            os.replace(tmp, target)
+            temp.replace(target)
         except OSError:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):
+                temp.unlink()

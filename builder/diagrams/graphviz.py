@@ -16,7 +16,9 @@ from builder.diagrams.base import (
 DISTRIBUTION = "graphviz-pure"
 #: The version the builder is tested with; used in the install hint.
 PINNED_VERSION = "0.2.2"
-INSTALL_HINT = f"install it with `pip install {DISTRIBUTION}=={PINNED_VERSION}` (a self-contained binary, no system Graphviz needed)"
+INSTALL_HINT = (
+    f"install it with `pip install {DISTRIBUTION}=={PINNED_VERSION}` (a self-contained binary, no system Graphviz)"
+)
 
 _ERROR_LINE = re.compile(r"\bline (\d+)\b")
 _ERROR_PREFIX = re.compile(r"^(Error|Warning):\s*(<stdin>:\s*)?")
@@ -59,6 +61,4 @@ def _syntax_error(stderr: str) -> DiagramSyntaxError:
     errors = [line.strip() for line in stderr.splitlines() if line.strip().startswith("Error")]
     text = errors[0] if errors else (stderr.strip().splitlines() or ["graphviz failed without a message"])[0]
     match = _ERROR_LINE.search(text)
-    return DiagramSyntaxError(
-        _ERROR_PREFIX.sub("", text).strip(), line=int(match.group(1)) if match else None
-    )
+    return DiagramSyntaxError(_ERROR_PREFIX.sub("", text).strip(), line=int(match.group(1)) if match else None)

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from builder.diagrams.base import DiagramError
-from builder.diagrams.sanitize import parse_viewbox
 from builder.diagrams.svggeom import (
     Affine,
     Box,
@@ -42,6 +41,7 @@ from builder.diagrams.svggeom import (
     text_anchor,
     transforms,
 )
+from builder.diagrams.svgxml import parse_svg, parse_viewbox
 
 SUPPORTED_ENGINES = frozenset({"graphviz", "mermaid", "d2", "plantuml"})
 _MARKER = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
@@ -109,11 +109,14 @@ def find_label_boxes(svg: str, labels: Sequence[OcclusionLabel]) -> list[Mask]:
     """One mask per occurrence of each label in the rendered `svg`; DiagramError if a label is not there."""
     if not labels:
         return []
-    root = ET.fromstring(svg)
+    root = parse_svg(svg)
     view = _view_box(root)
     parent_of = parents(root)
     ctm = transforms(root)
     runs = _text_runs(root)
+    # SVG's default anchor is "start" unless a stylesheet (Mermaid's) may set another one we cannot resolve.
+    styled = any("text-anchor" in (el.text or "") for el in root.iter() if local(el.tag) == "style")
+    default_anchor = None if styled else "start"
 
     groups: dict[str, list[OcclusionLabel]] = {}
     for label in sorted(labels, key=lambda item: item.start):
@@ -148,7 +151,7 @@ def find_label_boxes(svg: str, labels: Sequence[OcclusionLabel]) -> list[Mask]:
                 column=first.column,
             )
         for label, run in pairs:
-            box = _run_box(run, parent_of, ctm)
+            box = _run_box(run, parent_of, ctm, default_anchor)
             masks.add(_to_mask(label.ordinal, box, view))
     return sorted(masks, key=lambda m: (m.ordinal, m.top, m.left, m.width, m.height))
 
@@ -211,11 +214,13 @@ def _text_runs(root: ET.Element) -> list[_Run]:
 # -- boxes ------------------------------------------------------------------------------------------------
 
 
-def _run_box(run: _Run, parent_of: dict[ET.Element, ET.Element], ctm: dict[ET.Element, Affine]) -> Box:
+def _run_box(
+    run: _Run, parent_of: dict[ET.Element, ET.Element], ctm: dict[ET.Element, Affine], default_anchor: str | None
+) -> Box:
     size = font_size(run.texts[0], parent_of)
-    text_box = _text_box(run.texts[0], parent_of, ctm)
+    text_box = _text_box(run.texts[0], parent_of, ctm, default_anchor)
     for text in run.texts[1:]:
-        text_box = text_box.union(_text_box(text, parent_of, ctm))
+        text_box = text_box.union(_text_box(text, parent_of, ctm, default_anchor))
     container = None if run.partial else _node_container(run.texts[0], parent_of)
     if container is not None:
         others = [t for t in container.iter() if local(t.tag) == "text" and _content(t) and t not in run.texts]
@@ -242,14 +247,19 @@ def _node_container(text: ET.Element, parent_of: dict[ET.Element, ET.Element]) -
     return None
 
 
-def _text_box(text: ET.Element, parent_of: dict[ET.Element, ET.Element], ctm: dict[ET.Element, Affine]) -> Box:
+def _text_box(
+    text: ET.Element,
+    parent_of: dict[ET.Element, ET.Element],
+    ctm: dict[ET.Element, Affine],
+    default_anchor: str | None,
+) -> Box:
     size = font_size(text, parent_of)
     x, y = _text_position(text, size)
     rows = [_collapse("".join(t.itertext())) for t in text.iter() if local(t.tag) == "tspan" and t.get("x")]
     rows = [row for row in rows if row] or [_content(text)]
     declared = number(text.get("textLength"))
     width = declared if declared else max(_estimate_width(row, size) for row in rows)
-    anchor = text_anchor(text, parent_of)
+    anchor = text_anchor(text, parent_of) or default_anchor
     if anchor == "middle":
         x0, x1 = x - width / 2, x + width / 2
     elif anchor == "end":
@@ -257,7 +267,7 @@ def _text_box(text: ET.Element, parent_of: dict[ET.Element, ET.Element], ctm: di
     elif anchor == "start":
         x0, x1 = x, x + width
     else:
-        # CSS may set the anchor where we cannot see it: cover both directions.
+        # A stylesheet may set the anchor where we cannot see it: cover both directions.
         x0, x1 = x - width, x + width
     y0, y1 = y - 0.95 * size, y + 0.3 * size + (len(rows) - 1) * 1.2 * size
     matrix = ctm.get(text, Affine())

@@ -45,9 +45,7 @@ def command() -> tuple[str, ...] | None:
 @functools.lru_cache(maxsize=4)
 def _version_of(cmd: tuple[str, ...]) -> str:
     try:
-        result = run_process(
-            [*cmd, "-version"], input_text="", timeout=60, missing_hint=INSTALL_HINT, env=_env()
-        )
+        result = run_process([*cmd, "-version"], input_text="", timeout=60, missing_hint=INSTALL_HINT, env=_env())
     except (EngineMissingError, DiagramTimeoutError):
         return "unknown"
     match = _VERSION.search(result.stdout + result.stderr)
@@ -78,9 +76,7 @@ class PlantUMLEngine:
         if cmd is None:
             raise EngineMissingError(INSTALL_HINT)
         body, offset = _body(source)
-        result = run_process(
-            [*cmd, *ARGS], input_text=body, timeout=timeout, missing_hint=INSTALL_HINT, env=_env()
-        )
+        result = run_process([*cmd, *ARGS], input_text=body, timeout=timeout, missing_hint=INSTALL_HINT, env=_env())
         if result.returncode != 0 or "<svg" not in result.stdout:
             raise _syntax_error(result.stderr, offset)
         return result.stdout
@@ -110,7 +106,9 @@ def _body(source: str) -> tuple[str, int]:
 
 def _syntax_error(stderr: str, offset: int) -> DiagramSyntaxError:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    if len(lines) >= 2 and lines[0] == "ERROR" and lines[1].isdigit():
-        message = " ".join(lines[2:]) or "syntax error"
-        return DiagramSyntaxError(message, line=int(lines[1]) + offset)
+    # JVM or font warnings may come first; PlantUML's report is "ERROR", the line number, then the message.
+    for index in range(len(lines) - 1):
+        if lines[index] == "ERROR" and lines[index + 1].isdigit():
+            message = " ".join(lines[index + 2 :]) or "syntax error"
+            return DiagramSyntaxError(message, line=int(lines[index + 1]) + offset)
     return DiagramSyntaxError(" ".join(lines[-2:]) or "PlantUML failed without a message")

@@ -13,6 +13,7 @@ from builder.diagrams import ENGINES
 from builder.diagrams.base import (
     DiagramEngine,
     DiagramError,
+    DiagramSyntaxError,
     DiagramTimeoutError,
     EngineMissingError,
 )
@@ -118,22 +119,25 @@ def render_all(
         if why_missing is not None:
             raw[job.key] = EngineMissingError(why_missing)
             continue
-        cached = cache.get(job.key) if cache is not None else None
+        cached: str | DiagramError | None = None
+        if cache is not None:
+            cached = cache.get(job.key) or cache.get_failure(job.key)
         if cached is not None:
             raw[job.key] = cached
             hits += 1
         else:
             to_render.append(job)
 
-    bar = _Progress(len(to_render), progress_stream or sys.stderr) if progress else None
-    if bar is not None and len(to_render) < PROGRESS_MIN_RENDERS:
-        bar = None
+    show_bar = progress and len(to_render) >= PROGRESS_MIN_RENDERS
+    bar = _Progress(len(to_render), progress_stream or sys.stderr) if show_bar else None
     raw.update(_render_jobs(to_render, jobs=jobs, timeout=timeout, bar=bar))
     if cache is not None:
         for job in to_render:
             result = raw[job.key]
             if isinstance(result, str):
                 cache.put(job.key, result)
+            elif isinstance(result, DiagramSyntaxError):
+                cache.put_failure(job.key, result)
 
     sanitised: dict[tuple[str, str], RenderedDiagram | DiagramError] = {}
     results: list[RenderedDiagram | DiagramDiagnostic] = []

@@ -29,11 +29,16 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 
 from builder.diagrams.base import DiagramError
-
-SVG_NS = "http://www.w3.org/2000/svg"
-XLINK_NS = "http://www.w3.org/1999/xlink"
-XHTML_NS = "http://www.w3.org/1999/xhtml"
-XML_NS = "http://www.w3.org/XML/1998/namespace"
+from builder.diagrams.svgxml import (
+    SVG_NS,
+    XHTML_NS,
+    XLINK_NS,
+    XML_NS,
+    parse_svg,
+    parse_viewbox,
+    serialize,
+    split_tag,
+)
 
 MAX_BYTES = 2 * 1024 * 1024
 BACKGROUND = "#ffffff"
@@ -76,14 +81,13 @@ _CSS_IMPORT = re.compile(r"@import\b[^;]*;?", re.IGNORECASE)
 _CSS_LEGACY = re.compile(r"(-moz-binding|behavior)\s*:[^;}]*;?", re.IGNORECASE)
 _CSS_ID_SELECTOR = re.compile(r"#(-?[A-Za-z_][\w-]*)")
 _PREFIX = re.compile(r"[A-Za-z][\w-]*")
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def sanitize_svg(svg: str, *, id_prefix: str, max_bytes: int = MAX_BYTES) -> str:
     """The safe version of `svg` (see the module docstring); DiagramError if it is not usable."""
     if not _PREFIX.fullmatch(id_prefix):
         raise ValueError(f"id_prefix must be a letter then letters, digits, '-' or '_': {id_prefix!r}")
-    root = _parse(svg, max_bytes * 8)
+    root = parse_svg(svg, max_bytes * 8)
     try:
         _clean_children(root)
     except RecursionError:
@@ -107,18 +111,18 @@ def sanitize_svg(svg: str, *, id_prefix: str, max_bytes: int = MAX_BYTES) -> str
 def check_svg_safe(svg: str) -> list[str]:
     """Problems that make `svg` unsafe or not self-contained (scripts, handlers, external references)."""
     try:
-        root = _parse(svg, None)
+        root = parse_svg(svg, None)
     except DiagramError as exc:
         return [exc.message]
     problems: list[str] = []
     for el in root.iter():
-        ns, name = _split(el.tag)
+        ns, name = split_tag(el.tag)
         if name in _FORBIDDEN:
             problems.append(f"forbidden element <{name}>")
         elif ns == XHTML_NS and name not in _HTML_ALLOWED:
             problems.append(f"HTML element <{name}> inside the SVG")
         for key, value in el.attrib.items():
-            attr = _split(key)[1]
+            attr = split_tag(key)[1]
             if attr.lower().startswith("on"):
                 problems.append(f"event handler {attr} on <{name}>")
             elif attr == "href" and not _internal_or_safe_data(value):
@@ -133,44 +137,6 @@ def check_svg_safe(svg: str) -> list[str]:
     return problems
 
 
-def serialize(root: ET.Element) -> str:
-    """Deterministic XML text: attribute order as stored, SVG as the default namespace, xlink declared."""
-    parts: list[str] = []
-    _write(root, parts, SVG_NS, is_root=True)
-    return "".join(parts) + "\n"
-
-
-# -- parsing ----------------------------------------------------------------------------------------------
-
-
-def _parse(svg: str, limit: int | None) -> ET.Element:
-    if limit is not None and len(svg) > limit:
-        raise DiagramError(f"the rendered SVG is larger than {limit // 1048576} MB; split or simplify it")
-    if re.search(r"<!ENTITY", svg, re.IGNORECASE):
-        raise DiagramError("the SVG declares XML entities, which are not allowed")
-    # Leading junk (a BOM, warnings some engines print to stdout) before the XML would fail the parse.
-    start = svg.find("<")
-    try:
-        root = ET.fromstring(svg[start:] if start > 0 else svg)
-    except ET.ParseError as exc:
-        raise DiagramError(f"the engine produced invalid SVG: {exc}") from None
-    if root.tag == "svg":
-        # Some engines omit xmlns; an <img> would then not render it at all.
-        for el in root.iter():
-            if isinstance(el.tag, str) and not el.tag.startswith("{"):
-                el.tag = f"{{{SVG_NS}}}{el.tag}"
-    if root.tag != f"{{{SVG_NS}}}svg":
-        raise DiagramError(f"the engine output is not an SVG document (root element {root.tag!r})")
-    return root
-
-
-def _split(tag: str) -> tuple[str | None, str]:
-    if tag.startswith("{"):
-        ns, _, local = tag[1:].partition("}")
-        return ns, local
-    return None, tag
-
-
 # -- cleaning ---------------------------------------------------------------------------------------------
 
 
@@ -178,12 +144,12 @@ def _clean_children(parent: ET.Element) -> None:
     index = 0
     while index < len(parent):
         child = parent[index]
-        ns, name = _split(child.tag)
+        ns, name = split_tag(child.tag)
+        if name == "a" and ns in (SVG_NS, XHTML_NS):
+            _unwrap(parent, index)
+            continue
         if ns not in (SVG_NS, XHTML_NS) or name in _FORBIDDEN or (ns == XHTML_NS and name not in _HTML_ALLOWED):
             _remove(parent, index)
-            continue
-        if name == "a":
-            _unwrap(parent, index)
             continue
         _clean_children(child)
         _clean_attributes(child)
@@ -196,9 +162,9 @@ def _clean_children(parent: ET.Element) -> None:
 
 
 def _clean_attributes(el: ET.Element) -> None:
-    ns, _ = _split(el.tag)
+    ns, _ = split_tag(el.tag)
     for key in list(el.attrib):
-        attr_ns, attr = _split(key)
+        attr_ns, attr = split_tag(key)
         value = el.attrib[key]
         drop = (
             attr_ns not in (None, XLINK_NS, XML_NS)
@@ -317,15 +283,6 @@ def _fix_root(root: ET.Element) -> None:
     root.insert(0, backdrop)
 
 
-def parse_viewbox(value: str | None) -> tuple[float, float, float, float] | None:
-    if not value:
-        return None
-    numbers = [float(n) for n in _NUMBER.findall(value)]
-    if len(numbers) != 4:
-        return None
-    return numbers[0], numbers[1], numbers[2], numbers[3]
-
-
 def _length(value: str | None) -> float | None:
     """A width/height in user units (px); None for percentages and unknown units."""
     if not value:
@@ -364,7 +321,7 @@ def _rename_ids(root: ET.Element, prefix: str) -> None:
 
     for el in root.iter():
         for key, value in list(el.attrib.items()):
-            attr = _split(key)[1]
+            attr = split_tag(key)[1]
             if key == "id":
                 continue
             if attr == "href" and value.startswith("#") and value[1:] in mapping:
@@ -373,13 +330,11 @@ def _rename_ids(root: ET.Element, prefix: str) -> None:
                 el.set(key, " ".join(mapping.get(token, token) for token in value.split()))
             elif "url(" in value:
                 el.set(key, _URL.sub(url_ref, value))
-        if _split(el.tag)[1] == "style" and el.text:
+        if split_tag(el.tag)[1] == "style" and el.text:
             el.text = _rename_css_ids(el.text, mapping, url_ref)
 
 
-def _rename_css_ids(
-    css: str, mapping: dict[str, str], url_ref: Callable[[re.Match[str]], str]
-) -> str:
+def _rename_css_ids(css: str, mapping: dict[str, str], url_ref: Callable[[re.Match[str]], str]) -> str:
     """Rename `#id` in selectors and `url(#id)` in declarations, leaving `#333` colours alone."""
     pieces = re.split(r"([{}])", css)
     out: list[str] = []
@@ -389,53 +344,7 @@ def _rename_css_ids(
             continue
         followed_by = pieces[i + 1] if i + 1 < len(pieces) else ""
         if followed_by == "{" and not piece.lstrip().startswith("@"):
-            out.append(
-                _CSS_ID_SELECTOR.sub(lambda m: "#" + mapping.get(m.group(1), m.group(1)), piece)
-            )
+            out.append(_CSS_ID_SELECTOR.sub(lambda m: "#" + mapping.get(m.group(1), m.group(1)), piece))
         else:
             out.append(_URL.sub(url_ref, piece))
     return "".join(out)
-
-
-# -- writing ----------------------------------------------------------------------------------------------
-
-
-def _write(el: ET.Element, parts: list[str], default_ns: str, *, is_root: bool = False) -> None:
-    ns, name = _split(el.tag)
-    attrs: list[str] = []
-    if is_root:
-        attrs.append(f'xmlns="{SVG_NS}"')
-        attrs.append(f'xmlns:xlink="{XLINK_NS}"')
-    elif ns is not None and ns != default_ns:
-        attrs.append(f'xmlns="{ns}"')
-    for key, value in el.attrib.items():
-        attr_ns, attr = _split(key)
-        qualified = {XLINK_NS: "xlink:", XML_NS: "xml:"}.get(attr_ns or "", "") + attr
-        attrs.append(f'{qualified}="{_escape_attr(value)}"')
-    child_ns = ns or default_ns
-    parts.append(f"<{name}" + "".join(" " + a for a in attrs))
-    if el.text is None and len(el) == 0:
-        parts.append("/>")
-    else:
-        parts.append(">")
-        if el.text:
-            parts.append(_escape_text(el.text))
-        for child in el:
-            _write(child, parts, child_ns)
-        parts.append(f"</{name}>")
-    if el.tail and not is_root:
-        parts.append(_escape_text(el.tail))
-
-
-def _escape_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _escape_attr(text: str) -> str:
-    return (
-        _escape_text(text)
-        .replace('"', "&quot;")
-        .replace("\n", "&#10;")
-        .replace("\r", "&#13;")
-        .replace("\t", "&#9;")
-    )

@@ -1,0 +1,146 @@
+"""Release history: a rendered deck and the previous release's manifest → per-note mod times, tombstones, guards.
+
+Anki updates an existing note on import only when the incoming `mod` is newer, and keeps the learner's own
+edit otherwise. So a note's mod must move exactly when the note changes. We compare each note's content hash
+with the previous release's manifest (committed under `source/<deck>/releases/`): unchanged notes keep their
+old mod, changed and new notes get the build time. The same commit therefore always builds the same bytes,
+and a shallow CI checkout needs no git history for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from builder.config import Embedded
+from builder.diagnostics import Diagnostics
+from builder.ids import content_hash, note_guid
+from builder.manifest import Manifest, ManifestNote, build_manifest
+from builder.models import Deck, NoteKind, RenderedNote
+from builder.notetypes import NOTETYPES
+from builder.source import SourceFile
+
+
+@dataclass(frozen=True)
+class Release:
+    """What gets packaged: the deck with tombstones for removed notes, and every mod time."""
+
+    deck: Deck
+    mods: dict[str, int]
+    notetype_mods: dict[int, int]
+    manifest: Manifest
+    previous: Manifest | None
+
+
+def removed_tag(deck: Deck) -> str:
+    return f"{deck.slug}::removed"
+
+
+def _tombstone(deck: Deck, old: ManifestNote, where: SourceFile) -> RenderedNote:
+    """A note that replaces a removed one under the same GUID, so learners can find and delete it."""
+    notice = (
+        f"This note was removed from the deck in version {escape(deck.config.version)}. "
+        f"Find all removed notes with the search <code>tag:{escape(removed_tag(deck))}</code> and delete them."
+    )
+    front = escape(old.front)
+    kind = NoteKind(old.kind)
+    if kind is NoteKind.CLOZE:
+        # A cloze note needs a deletion to keep its card; the notice itself provides one.
+        text = f'<div class="df-title">{front}</div>\n<p>{notice.replace("removed", "{{c1::removed}}", 1)}</p>'
+        fields: tuple[str, ...] = (text, front)
+    else:
+        fields = (f"{front} <em>(removed)</em>", f"<p>{notice}</p>")
+    tags = (removed_tag(deck),)
+    return RenderedNote(
+        note_id=old.id,
+        guid=note_guid(deck.config.id, old.id),
+        kind=kind,
+        deck_name=deck.config.name,
+        fields=fields,
+        tags=tags,
+        location=Embedded(where, where.text, 1, 1).key_location("removed", "=")[0],
+        cloze_numbers=(1,) if kind is NoteKind.CLOZE else (),
+        media=(),
+        content_hash=content_hash(kind.value, deck.config.name, " ".join(tags), *fields),
+    )
+
+
+def _check_removals(deck: Deck, previous: Manifest, where: SourceFile, diagnostics: Diagnostics) -> list[ManifestNote]:
+    present = {note.note_id for note in deck.notes}
+    declared = set(deck.config.removed)
+    embedded = Embedded(where, where.text, 1, 1)
+    tombstoned = []
+    for old in previous.notes:
+        if old.id in present:
+            continue
+        if old.id in declared:
+            tombstoned.append(old)
+            continue
+        location, length = embedded.key_location("version", "=")
+        diagnostics.error(
+            location,
+            "E100",
+            f'note `{old.id}` ("{old.front[:60]}", released in {previous.version} from {old.source}) is missing '
+            f"from the sources; expected every released note to stay, so learners keep its reviews. Restore it, "
+            f'or declare the removal in deck.toml: removed = ["{old.id}"]',
+            length,
+        )
+    for note_id in sorted(declared & present):
+        location, length = embedded.key_location("removed", "=")
+        diagnostics.error(
+            location,
+            "E101",
+            f"note `{note_id}` is listed in `removed` but still exists in the sources; expected one or the other. "
+            "Delete the note or take it off the list",
+            length,
+        )
+    return tombstoned
+
+
+def _check_notetypes(deck: Deck, previous: Manifest, where: SourceFile, diagnostics: Diagnostics) -> None:
+    current = {nt.id: nt for nt in NOTETYPES.values()}
+    for name, old in sorted(previous.notetypes.items()):
+        now = current.get(old.id)
+        if now is None or now.fingerprint() == old.fingerprint:
+            continue
+        if deck.config.major > int(previous.version.split(".")[0]):
+            continue
+        location, length = Embedded(where, where.text, 1, 1).key_location("version", "=", value=True)
+        diagnostics.error(
+            location,
+            "E102",
+            f"notetype `{name}` changed its fields or templates since {previous.version}; Anki cannot update such "
+            f"a notetype in place and would fork a copy. Expected a new major version (e.g. "
+            f'version = "{int(previous.version.split(".")[0]) + 1}.0.0"), or undo the notetype change',
+            length,
+        )
+
+
+def plan_release(
+    deck: Deck, previous: Manifest | None, where: SourceFile, epoch: int, diagnostics: Diagnostics
+) -> Release:
+    """Mod times, tombstones and guards for one deck; guard failures go to `diagnostics`."""
+    tombstones: list[RenderedNote] = []
+    if previous is not None:
+        for old in _check_removals(deck, previous, where, diagnostics):
+            tombstones.append(_tombstone(deck, old, where))
+        _check_notetypes(deck, previous, where, diagnostics)
+    full = deck.model_copy(update={"notes": deck.notes + tuple(tombstones)})
+    old_notes = previous.by_id() if previous else {}
+    mods: dict[str, int] = {}
+    for note in full.notes:
+        before = old_notes.get(note.note_id)
+        if before is not None and before.hash == note.content_hash and before.guid == note.guid:
+            mods[note.note_id] = before.mod
+        else:
+            # Never older than what learners already have, even if clocks or SOURCE_DATE_EPOCH go backwards.
+            mods[note.note_id] = max(epoch, before.mod + 1) if before else epoch
+    old_types = {nt.id: nt for nt in previous.notetypes.values()} if previous else {}
+    notetype_mods: dict[int, int] = {}
+    for notetype in NOTETYPES.values():
+        was = old_types.get(notetype.id)
+        same = was is not None and was.content == notetype.content_hash() and was.fingerprint == notetype.fingerprint()
+        notetype_mods[notetype.id] = was.mod if was is not None and same else max(epoch, was.mod + 1 if was else 0)
+    removed = frozenset(t.note_id for t in tombstones)
+    manifest = build_manifest(full, mods, notetype_mods, removed)
+    return Release(full, mods, notetype_mods, manifest, previous)

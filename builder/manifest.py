@@ -1,0 +1,142 @@
+"""Release manifests: a packaged deck → the JSON record of every note's identity, content hash and mod time."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from builder.models import Deck, NoteKind
+from builder.notetypes import NOTETYPES
+
+#: Where a deck keeps the manifests of its published releases: `source/<deck>/releases/<version>.json`.
+RELEASES_DIR = "releases"
+FORMAT = 1
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ManifestNote(_Frozen):
+    id: str
+    guid: str
+    kind: NoteKind
+    notetype: str
+    hash: str
+    mod: int
+    #: `path:line` of the heading when the release was built.
+    source: str
+    #: Plain text of the front (or cloze title), for release notes.
+    front: str
+    removed: bool = False
+
+
+class ManifestNotetype(_Frozen):
+    id: int
+    #: Shape (fields and templates): a change breaks learners' collections.
+    fingerprint: str
+    #: Templates and CSS: a change is safe and reaches learners through a newer mod.
+    content: str
+    mod: int
+
+
+class Manifest(_Frozen):
+    format: int = FORMAT
+    deck: str
+    deck_id: int
+    slug: str
+    version: str
+    notetypes: dict[str, ManifestNotetype]
+    notes: tuple[ManifestNote, ...]
+
+    def by_id(self) -> dict[str, ManifestNote]:
+        return {note.id: note for note in self.notes}
+
+
+class ManifestError(Exception):
+    """A manifest that cannot be read; the message says which file and why."""
+
+
+def plain_front(html: str) -> str:
+    text = re.sub(r"<[^>]+>", "", html)
+    return re.sub(r"\s+", " ", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+def build_manifest(
+    deck: Deck, mods: Mapping[str, int], notetype_mods: Mapping[int, int], removed: frozenset[str]
+) -> Manifest:
+    notes = [
+        ManifestNote(
+            id=note.note_id,
+            guid=note.guid,
+            kind=note.kind,
+            notetype=NOTETYPES[note.kind].name,
+            hash=note.content_hash,
+            mod=mods[note.note_id],
+            source=f"{note.location.path}:{note.location.line}",
+            front=plain_front(note.fields[1] if note.kind is NoteKind.CLOZE else note.fields[0]),
+            removed=note.note_id in removed,
+        )
+        for note in deck.notes
+    ]
+    used = sorted({note.kind for note in deck.notes}, key=lambda k: NOTETYPES[k].name)
+    return Manifest(
+        deck=deck.config.name,
+        deck_id=deck.config.id,
+        slug=deck.slug,
+        version=deck.config.version,
+        notetypes={
+            NOTETYPES[k].name: ManifestNotetype(
+                id=NOTETYPES[k].id,
+                fingerprint=NOTETYPES[k].fingerprint(),
+                content=NOTETYPES[k].content_hash(),
+                mod=notetype_mods[NOTETYPES[k].id],
+            )
+            for k in used
+        },
+        notes=tuple(sorted(notes, key=lambda n: n.id)),
+    )
+
+
+def dumps(manifest: Manifest) -> str:
+    return json.dumps(manifest.model_dump(mode="json"), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def load(path: Path) -> Manifest:
+    try:
+        return Manifest.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise ManifestError(f"cannot read {path.as_posix()}: {exc.strerror}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ManifestError(f"{path.as_posix()} is not a release manifest ({where}: {first['msg']})") from exc
+
+
+def version_key(version: str) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
+    """Semantic-version order: 1.0.0-rc.1 < 1.0.0 < 1.0.1 < 1.1.0."""
+    core, _, pre = version.partition("-")
+    major, minor, patch = (int(x) for x in core.split("+")[0].split("."))
+    parts = tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split(".")) if pre else ()
+    return (major, minor, patch, 0 if pre else 1, parts)
+
+
+def previous_release(deck_folder: Path, version: str) -> tuple[Path, Manifest] | None:
+    """The newest recorded release older than `version`, if any."""
+    folder = deck_folder / RELEASES_DIR
+    if not folder.is_dir():
+        return None
+    current = version_key(version)
+    older = [p for p in folder.glob("*.json") if _is_version(p.stem) and version_key(p.stem) < current]
+    if not older:
+        return None
+    path = max(older, key=lambda p: version_key(p.stem))
+    return path, load(path)
+
+
+def _is_version(text: str) -> bool:
+    return re.fullmatch(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?", text) is not None

@@ -1,0 +1,81 @@
+"""Shared helpers for the diagram tests: small real diagrams and engine wrappers (real engines, no mocks)."""
+
+from __future__ import annotations
+
+import threading
+
+from builder.diagrams.base import DiagramEngine, DiagramSyntaxError, run_process
+
+SMALL = {
+    "dot": 'digraph G {\n  rankdir=LR;\n  tok [label="Tokenizer"];\n  sam [label="Sampler", shape=box];\n  tok -> sam;\n}\n',
+    "mermaid": "flowchart LR\n  A[Tokenizer] --> B[Sampler]\n",
+    "d2": "tok: Tokenizer\nsam: Sampler\ntok -> sam: tokens\n",
+    "plantuml": "@startuml\nAlice -> Bob: hello\n@enduml\n",
+}
+
+#: Each source has its error on line 3 of the diagram (D2's on line 5, column 1).
+BROKEN = {
+    "dot": "digraph {\n  a -> b\n  b -> -> c\n}\n",
+    "mermaid": "flowchart LR\n  A --> B\n  B --> --> C[\n",
+    "d2": "a -> b\nc: {\n  shape: circle\n}\nd -> \n",
+    "plantuml": "@startuml\nAlice -> Bob: hi\nfoo bar ->\n@enduml\n",
+}
+
+
+class CountingEngine:
+    """A real engine, wrapped to count how often it is asked to render."""
+
+    def __init__(self, inner: DiagramEngine) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.options = inner.options
+        self.calls: list[str] = []
+        self._lock = threading.Lock()
+
+    def version(self) -> str:
+        return self.inner.version()
+
+    def available(self) -> str | None:
+        return self.inner.available()
+
+    def render(self, source: str, *, timeout: float) -> str:
+        with self._lock:
+            self.calls.append(source)
+        return self.inner.render(source, timeout=timeout)
+
+
+class SleepEngine:
+    """An engine whose program never finishes in time: `sleep` in a shell that also starts a child."""
+
+    name = "sleep"
+    options = ""
+
+    def __init__(self, pid_file: str) -> None:
+        self.pid_file = pid_file
+
+    def version(self) -> str:
+        return "1"
+
+    def available(self) -> str | None:
+        return None
+
+    def render(self, source: str, *, timeout: float) -> str:
+        script = f"sleep 30 & echo $! > {self.pid_file}; wait"
+        result = run_process(["sh", "-c", script], input_text=source, timeout=timeout, missing_hint="needs sh")
+        raise DiagramSyntaxError(f"sleep ended early: {result.returncode}")
+
+
+class PassthroughEngine:
+    """An 'engine' whose source already is SVG: lets the runner be fed hostile or huge SVG."""
+
+    name = "passthrough"
+    options = ""
+
+    def version(self) -> str:
+        return "1"
+
+    def available(self) -> str | None:
+        return None
+
+    def render(self, source: str, *, timeout: float) -> str:
+        return source
