@@ -33,6 +33,20 @@ def check(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def release(session: nox.Session) -> None:
+    """Build, check every manifest is recorded, write dist/SHA256SUMS and dist/RELEASE_NOTES.md."""
+    _install(session, "diagrams")
+    session.run("python", "-m", "builder", "release", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def record(session: nox.Session) -> None:
+    """Build and keep each manifest under source/<deck>/releases/: run it when bumping a version."""
+    _install(session, "diagrams")
+    session.run("python", "-m", "builder", "record", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the test suite: builds fixture decks and imports them with the real Anki backend."""
     _install(session, "diagrams", "test")
@@ -41,10 +55,18 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Ruff (lint and format check) over the code and tests."""
-    session.install(*CONSTRAINTS, "ruff")
+    """Ruff (lint and format check), and both GitHub workflows against the workflow schema, offline."""
+    session.install(*CONSTRAINTS, "ruff", "check-jsonschema")
     session.run("ruff", "check", "builder", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "builder", "tests", "noxfile.py")
+    # The schema ships inside check-jsonschema, so this needs no network.
+    session.run(
+        "check-jsonschema",
+        "--builtin-schema",
+        "vendor.github-workflows",
+        ".github/workflows/ci.yml",
+        ".github/workflows/release.yml",
+    )
 
 
 @nox.session(python=PYTHON)

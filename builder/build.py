@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from builder.config import load_deck_config
 from builder.diagnostics import BuildFailed, Diagnostics, Location
+from builder.diff import compare, format_markdown
 from builder.epoch import EpochError, source_date_epoch
 from builder.history import Release, plan_release
 from builder.manifest import RELEASES_DIR, ManifestError, dumps, previous_release
@@ -136,3 +138,36 @@ def record(options: Options, outputs: list[Output]) -> list[Path]:
             temp.write_bytes(output.manifest.read_bytes())
         written.append(target)
     return written
+
+
+def release_files(options: Options, outputs: list[Output], diagnostics: Diagnostics) -> list[Path]:
+    """SHA256SUMS and RELEASE_NOTES.md for a tagged release; every manifest must already be recorded."""
+    sections = []
+    for output in outputs:
+        release = output.release
+        deck = release.deck
+        recorded = options.source / deck.slug / RELEASES_DIR / f"{deck.config.version}.json"
+        if not recorded.is_file() or recorded.read_bytes() != output.manifest.read_bytes():
+            state = "outdated" if recorded.is_file() else "missing"
+            diagnostics.error(
+                Location(display_path(recorded)),
+                "E104",
+                f"the manifest of {deck.slug} {deck.config.version} is {state}; "
+                "expected the one this build writes, because the next release compares against it. "
+                "Run `python -m builder record` and commit the file",
+            )
+        title = f"# {deck.config.name} {deck.config.version}\n\n"
+        if release.previous is None:
+            sections.append(f"{title}First release: {len(deck.notes)} notes.\n")
+        else:
+            sections.append(title + format_markdown(compare(release.previous, release.manifest)))
+    if diagnostics.errors:
+        return []
+    sums = options.out / "SHA256SUMS"
+    files = sorted([o.path for o in outputs] + [o.manifest for o in outputs], key=lambda p: p.name)
+    with atomic_output(sums) as temp:
+        temp.write_text("".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in files))
+    notes = options.out / "RELEASE_NOTES.md"
+    with atomic_output(notes) as temp:
+        temp.write_text("\n".join(sections))
+    return [sums, notes]

@@ -9,8 +9,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from builder import __version__
-from builder.build import Options, build, compile_decks, record
+from builder.build import Options, build, compile_decks, record, release_files
 from builder.diagnostics import FORMATTERS, BuildFailed, Diagnostic, Diagnostics
+from builder.diff import compare, format_markdown, read_release
+from builder.diff import format_text as format_diff_text
+from builder.manifest import ManifestError
 
 EXIT_OK = 0
 EXIT_INPUT = 1
@@ -54,9 +57,31 @@ def _cmd_record(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     return EXIT_OK
 
 
+def _cmd_release(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    options = _options(args)
+    outputs = build(options, diagnostics)
+    notes = release_files(options, outputs, diagnostics)
+    _report(diagnostics.sorted(), args.format)
+    for path in notes:
+        print(f"wrote {path.as_posix()}")
+    return EXIT_INPUT if diagnostics.errors else EXIT_OK
+
+
+def _cmd_diff(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    try:
+        changes = compare(read_release(args.old), read_release(args.new))
+    except ManifestError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_INPUT
+    sys.stdout.write(format_markdown(changes) if args.markdown else format_diff_text(changes))
+    return EXIT_OK
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Diagnostics], int]]] = {
     "check": ("validate every deck and report all problems", _cmd_check),
     "build": ("validate, then write dist/<deck>-<version>.apkg and .json for every deck", _cmd_build),
+    "diff": ("compare two releases (manifests or .apkg files): added, changed, removed notes", _cmd_diff),
+    "release": ("build, check the manifests are recorded, write SHA256SUMS and RELEASE_NOTES.md", _cmd_release),
     "record": ("build, then keep each manifest in source/<deck>/releases/ as the next baseline", _cmd_record),
 }
 
@@ -70,6 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, _) in COMMANDS.items():
         cmd = sub.add_parser(name, help=help_text, description=help_text)
+        if name == "diff":
+            cmd.add_argument("old", type=Path, help="the earlier release: dist/<deck>-<version>.json or .apkg")
+            cmd.add_argument("new", type=Path, help="the later release")
+            cmd.add_argument("--markdown", action="store_true", help="print release notes in Markdown")
+            continue
         cmd.add_argument("--source", type=Path, default=Path("source"), help="deck folders (default: source)")
         cmd.add_argument("--media", type=Path, default=Path("media"), help="images (default: media)")
         cmd.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")

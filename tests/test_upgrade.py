@@ -154,3 +154,51 @@ def test_notetype_change_needs_a_major_version(
     assert 'version = "1.0.0"' in err
     toml.write_text(toml.read_text().replace('version = "0.4.0"', 'version = "1.0.0"'))
     assert _run(starter, monkeypatch, "1700100000", "build") == 0
+
+
+def test_diff_prints_release_notes(
+    starter: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(starter, monkeypatch, "1700000000", "record") == 0
+    _edit_sources(starter / "source" / "starter")
+    assert _run(starter, monkeypatch, "1700100000", "build") == 0
+    capsys.readouterr()
+    assert main(["diff", "source/starter/releases/0.3.0.json", "dist/starter-0.4.0.json"]) == 0
+    assert capsys.readouterr().out == (
+        "0.3.0 -> 0.4.0\n"
+        "+ keeps-reviews  What keeps a note's reviews across versions?\n"
+        "~ python-sorted  Which Python call returns a sorted copy of a list?\n"
+        "- cloze-title  The GUID identifies a note across versions\n"
+        "1 added, 1 changed, 1 removed, 0 notetype change(s)\n"
+    )
+    assert main(["diff", "--markdown", "source/starter/releases/0.3.0.json", "dist/starter-0.4.0.json"]) == 0
+    markdown = capsys.readouterr().out
+    assert markdown.startswith("## Changes from 0.3.0 to 0.4.0\n\n### Added (1)\n\n- What keeps a note's reviews")
+    assert "### Removed (1)\n\n- The GUID identifies a note across versions (`cloze-title`)" in markdown
+    # Packages compare too, by GUID.
+    assert main(["diff", "dist/starter-0.3.0.apkg", "dist/starter-0.4.0.apkg"]) == 0
+    assert capsys.readouterr().out.endswith("1 added, 1 changed, 1 removed, 0 notetype change(s)\n")
+    assert main(["diff", "dist/nope.json", "dist/starter-0.4.0.json"]) == 1
+    assert "cannot read dist/nope.json" in capsys.readouterr().err
+
+
+def test_release_writes_checksums_and_notes(
+    starter: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Releasing a version whose manifest was never recorded fails: the next release would have no baseline.
+    assert _run(starter, monkeypatch, "1700000000", "release") == 1
+    assert "error[E104]: the manifest of starter 0.3.0 is missing" in capsys.readouterr().err
+    assert _run(starter, monkeypatch, "1700000000", "record") == 0
+    assert _run(starter, monkeypatch, "1700000000", "release") == 0
+    assert (starter / "dist/RELEASE_NOTES.md").read_text() == "# Starter Deck 0.3.0\n\nFirst release: 8 notes.\n"
+    _edit_sources(starter / "source" / "starter")
+    assert _run(starter, monkeypatch, "1700100000", "record") == 0
+    assert _run(starter, monkeypatch, "1700100000", "release") == 0
+    notes = (starter / "dist/RELEASE_NOTES.md").read_text()
+    assert notes.startswith("# Starter Deck 0.4.0\n\n## Changes from 0.3.0 to 0.4.0\n")
+    sums = (starter / "dist/SHA256SUMS").read_text().splitlines()
+    assert [line.split("  ")[1] for line in sums] == ["starter-0.4.0.apkg", "starter-0.4.0.json"]
+    import hashlib
+
+    digest = hashlib.sha256((starter / "dist/starter-0.4.0.apkg").read_bytes()).hexdigest()
+    assert sums[0] == f"{digest}  starter-0.4.0.apkg"
