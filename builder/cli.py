@@ -13,6 +13,7 @@ from builder.build import Options, build, compile_decks, record, release_files
 from builder.diagnostics import FORMATTERS, BuildFailed, Diagnostic, Diagnostics
 from builder.diff import compare, format_markdown, read_release
 from builder.diff import format_text as format_diff_text
+from builder.fixids import fix_ids
 from builder.manifest import ManifestError
 
 EXIT_OK = 0
@@ -67,6 +68,16 @@ def _cmd_release(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     return EXIT_INPUT if diagnostics.errors else EXIT_OK
 
 
+def _cmd_fix_ids(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    fixed = fix_ids(args.source, diagnostics)
+    _report(diagnostics.sorted(), args.format)
+    for result in fixed:
+        print(f"{result.path.as_posix()}: added {len(result.ids)} id(s): {', '.join(result.ids)}")
+    if not fixed:
+        print("every note already has an id")
+    return EXIT_INPUT if diagnostics.errors else EXIT_OK
+
+
 def _cmd_diff(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     try:
         changes = compare(read_release(args.old), read_release(args.new))
@@ -80,6 +91,7 @@ def _cmd_diff(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Diagnostics], int]]] = {
     "check": ("validate every deck and report all problems", _cmd_check),
     "build": ("validate, then write dist/<deck>-<version>.apkg and .json for every deck", _cmd_build),
+    "fix-ids": ("write a missing id under every note heading, changing nothing else", _cmd_fix_ids),
     "diff": ("compare two releases (manifests or .apkg files): added, changed, removed notes", _cmd_diff),
     "release": ("build, check the manifests are recorded, write SHA256SUMS and RELEASE_NOTES.md", _cmd_release),
     "record": ("build, then keep each manifest in source/<deck>/releases/ as the next baseline", _cmd_record),

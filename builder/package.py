@@ -111,7 +111,7 @@ def _zip_entry(name: str) -> zipfile.ZipInfo:
 
 
 @contextmanager
-def atomic_output(target: Path) -> Iterator[Path]:
+def atomic_output(target: Path, mode: int = 0o644) -> Iterator[Path]:
     """A temp path beside `target` that replaces it only if the block succeeds; readers never see half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -119,7 +119,7 @@ def atomic_output(target: Path) -> Iterator[Path]:
     temp = Path(name)
     try:
         yield temp
-        temp.chmod(0o644)
+        temp.chmod(mode)
         temp.replace(target)
     finally:
         temp.unlink(missing_ok=True)

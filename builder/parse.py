@@ -53,6 +53,8 @@ class RawNote:
     title: str
     title_line: int
     title_col: int
+    #: Last line of the heading (setext headings take two lines).
+    title_end_line: int
     #: The heading's inline token, rendered as the front.
     title_token: Token
     meta: MetaComment | None
@@ -151,6 +153,7 @@ def parse_file(source: SourceFile) -> ParsedFile:
                     title=inline.content,
                     title_line=line,
                     title_col=col,
+                    title_end_line=token.map[1] if token.map else line,
                     title_token=inline,
                     meta=meta,
                     body=tuple(body),
