@@ -13,6 +13,7 @@ from builder.diagnostics import BuildFailed, Diagnostics, Location
 from builder.diff import compare, format_markdown
 from builder.epoch import EpochError, source_date_epoch
 from builder.history import Release, plan_release
+from builder.lint import lint_deck
 from builder.manifest import RELEASES_DIR, ManifestError, dumps, previous_release
 from builder.media import MediaLibrary
 from builder.models import Deck
@@ -30,6 +31,8 @@ class Options:
     source: Path = Path("source")
     media: Path = Path("media")
     out: Path = Path("dist")
+    #: Linter warnings count as errors.
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,14 @@ def compile_decks(options: Options, diagnostics: Diagnostics) -> list[Deck]:
     _check_decks_distinct(validated, folders, diagnostics)
     if diagnostics.errors:
         raise BuildFailed(diagnostics.sorted())
-    return [render_deck(deck, library) for deck in validated]
+    rendered = [render_deck(deck, library) for deck in validated]
+    for deck, output in zip(validated, rendered, strict=True):
+        lint_deck(deck, output.notes, diagnostics)
+    if options.strict:
+        diagnostics.promote_warnings()
+    if diagnostics.errors:
+        raise BuildFailed(diagnostics.sorted())
+    return rendered
 
 
 def _plan(options: Options, deck: Deck, diagnostics: Diagnostics) -> Release | None:

@@ -22,7 +22,7 @@ EXIT_USAGE = 2
 
 
 def _options(args: argparse.Namespace) -> Options:
-    return Options(source=args.source, media=args.media, out=args.out)
+    return Options(source=args.source, media=args.media, out=args.out, strict=args.strict)
 
 
 def _report(diagnostics: Sequence[Diagnostic], fmt: str) -> None:
@@ -115,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--source", type=Path, default=Path("source"), help="deck folders (default: source)")
         cmd.add_argument("--media", type=Path, default=Path("media"), help="images (default: media)")
         cmd.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
+        cmd.add_argument("--strict", action="store_true", help="treat linter warnings as errors")
         cmd.add_argument(
             "--format",
             choices=sorted(FORMATTERS),

@@ -175,6 +175,7 @@ META_FIELDS = {
     "id": "lowercase letters, digits and `-`, 3 to 64 characters, e.g. `id: bedrock-pricing`",
     "type": "`basic` or `reverse` (cloze notes are recognised from their {{c1::...}})",
     "tags": "a list of tags without spaces, e.g. tags: [topic::rag]",
+    "ignore": "a list of linter rules to silence for this note, e.g. ignore: [long-answer]",
 }
 _META_CODES = {
     "syntax": "E032",

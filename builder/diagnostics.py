@@ -65,6 +65,13 @@ class Diagnostics:
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         self.items.extend(diagnostics)
 
+    def promote_warnings(self) -> None:
+        """--strict: every warning counts as an error."""
+        self.items = [
+            Diagnostic(d.location, d.code, d.message, Severity.ERROR, d.length) if d.severity is Severity.WARNING else d
+            for d in self.items
+        ]
+
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.items if d.severity is Severity.ERROR]

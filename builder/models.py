@@ -61,6 +61,8 @@ class NoteMeta(Frozen):
     # Cloze is not a choice: a note is a cloze note exactly when it has deletions.
     type: Literal[NoteKind.BASIC, NoteKind.REVERSE] | None = None
     tags: tuple[Tag, ...] = ()
+    #: Linter rules (code or name) silenced for this note, e.g. [long-answer].
+    ignore: tuple[Annotated[str, StringConstraints(pattern=r"^(L\d{3}|[a-z-]+)$")], ...] = ()
 
 
 class NoteSpec(Frozen):
@@ -75,6 +77,7 @@ class NoteSpec(Frozen):
     location: Location
     #: Cloze numbers used (each makes one card), sorted; empty unless the note is a cloze note.
     cloze_numbers: tuple[int, ...]
+    lint_ignore: tuple[str, ...]
     #: Index of the raw note in its parsed file, to reach its tokens without re-parsing.
     file_index: int
     note_index: int

@@ -47,7 +47,7 @@ def _find_in_lines(source: SourceFile, block: Token, needle: str) -> tuple[Locat
     return Location(source.path, start + 1, 1), 1
 
 
-def _body_text(note: RawNote) -> tuple[str, int]:
+def body_text(note: RawNote) -> tuple[str, int]:
     """The raw body and the offset of its first character in the file."""
     source = note.source
     if note.body_span.start_line == 0:
@@ -66,7 +66,7 @@ def _check_clozes(note: RawNote, diagnostics: Diagnostics) -> set[int]:
     for problem in problems:
         diagnostics.error(source.location(title_start + problem.offset), problem.code, problem.message, problem.length)
     ordinals.update(c.ordinal for c in found)
-    body, body_start = _body_text(note)
+    body, body_start = body_text(note)
     found, problems = cloze.scan(body)
     for problem in problems:
         diagnostics.error(source.location(body_start + problem.offset), problem.code, problem.message, problem.length)
@@ -189,6 +189,7 @@ def _note(
         tags=tuple(sorted(set(settings.tags) | set(meta.tags))),
         location=heading,
         cloze_numbers=tuple(sorted(ordinals)),
+        lint_ignore=meta.ignore,
         file_index=indices[0],
         note_index=indices[1],
     )

@@ -45,7 +45,9 @@ def test_diagnostic(
     dist.mkdir()
     (dist / "keep.apkg").write_bytes(b"previous release")
 
-    code = main(["build", "--format", "text"])
+    args_file = FIXTURES / "diagnostics" / case / "args.txt"
+    extra = args_file.read_text().split() if args_file.exists() else []
+    code = main(["build", "--format", "text", *extra])
     out = capsys.readouterr()
 
     assert code == 1
@@ -90,3 +92,15 @@ def test_github_and_json_formats(
         "message": row["message"],
     }
     assert "first used at source/fixture/notes.md:1:4" in row["message"]
+
+
+def test_lint_findings_are_warnings_without_strict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _deck(tmp_path, "lint-long-answer")
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "--format", "text"]) == 0
+    out = capsys.readouterr()
+    assert out.err.startswith("source/fixture/notes.md:1:4: warning[L001]: the answer has 180 characters")
+    assert out.err.endswith("0 errors, 1 warning\n")
+    assert "built dist/fixture-1.0.0.apkg (2 notes" in out.out

@@ -1,0 +1,157 @@
+"""Card linter: validated and rendered notes → warnings about cards that break the minimum information principle.
+
+Each rule has a code, a name and a rationale (docs/linting.md). A note silences a rule for itself with
+`ignore: [long-answer]` (or the code) in its metadata; `--strict` turns the warnings into errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from builder import cloze
+from builder.diagnostics import Diagnostics, did_you_mean
+from builder.models import NoteKind, NoteSpec, RenderedNote
+from builder.validate import ValidatedDeck, body_text
+
+#: Visible characters a basic or reverse answer may have: about 25 words, three lines on a phone.
+ANSWER_LIMIT = 160
+#: "A handful": more list items than this on a basic card is an enumeration to split or cloze.
+LIST_LIMIT = 5
+#: Deletions one cloze card may hide at once before it becomes a recall-the-whole-list card.
+DELETIONS_PER_CARD = 4
+_PROMPT_WORDS = (
+    "name", "list", "define", "explain", "describe", "give", "state", "compare", "contrast",
+    "identify", "complete", "recall", "match", "order", "rank", "spell", "translate",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LintNote:
+    spec: NoteSpec
+    note: RenderedNote
+    front: str
+    back: str
+    #: The raw Markdown body and title, for rules that count deletions.
+    source_text: str
+
+
+def visible(html: str) -> str:
+    # Block tags become spaces, inline ones vanish: "a <em>b</em>?" reads "a b?".
+    text = re.sub(r"</?(?:p|div|li|ul|ol|br|tr|td|th|table|pre|h\d)\b[^>]*>", " ", html)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _long_answer(n: LintNote) -> str | None:
+    if n.note.kind is NoteKind.CLOZE or len(n.back) <= ANSWER_LIMIT:
+        return None
+    return (
+        f"the answer has {len(n.back)} characters; expected at most {ANSWER_LIMIT} (one fact per card). "
+        "Split it into several notes or turn it into a cloze"
+    )
+
+
+def _list_on_basic(n: LintNote) -> str | None:
+    items = n.note.fields[1].count("<li>") if n.note.kind is not NoteKind.CLOZE else 0
+    if items <= LIST_LIMIT:
+        return None
+    return (
+        f"the answer is a list of {items} items; expected at most {LIST_LIMIT} on a basic card, because recalling "
+        "a whole list fails as a unit. Make it a cloze note (one number per item) or several notes"
+    )
+
+
+def _crowded_cloze(n: LintNote) -> str | None:
+    if n.note.kind is not NoteKind.CLOZE:
+        return None
+    found, _ = cloze.scan(n.source_text)
+    counts: dict[int, int] = {}
+    for deletion in found:
+        counts[deletion.ordinal] = counts.get(deletion.ordinal, 0) + 1
+    worst = max(counts, key=lambda k: (counts[k], -k))
+    if counts[worst] <= DELETIONS_PER_CARD:
+        return None
+    return (
+        f"card c{worst} hides {counts[worst]} deletions at once; expected at most {DELETIONS_PER_CARD} per card. "
+        "Give the deletions their own numbers (c1, c2, ...) so each card asks one thing"
+    )
+
+
+def _no_question(n: LintNote) -> str | None:
+    if n.note.kind is not NoteKind.BASIC:
+        return None
+    front = n.front.strip()
+    first = front.split(" ", 1)[0].lower().strip(":")
+    if front.endswith("?") or first in _PROMPT_WORDS or "?" in front:
+        return None
+    return (
+        f"the front `{front[:60]}` does not ask anything; expected a question (ending in `?`) or a prompt such as "
+        "`Name ...`. Rephrase it, or make the note `type: reverse` if it is a term to define"
+    )
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    check: Callable[[LintNote], str | None]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("L001", "long-answer", _long_answer),
+    Rule("L002", "list-on-basic", _list_on_basic),
+    Rule("L003", "crowded-cloze", _crowded_cloze),
+    Rule("L005", "no-question", _no_question),
+)
+DUPLICATE_FRONT = Rule("L004", "duplicate-front", lambda n: None)
+RULE_NAMES = frozenset({r.code for r in (*RULES, DUPLICATE_FRONT)} | {r.name for r in (*RULES, DUPLICATE_FRONT)})
+
+
+def _silenced(rule: Rule, spec: NoteSpec) -> bool:
+    return rule.code in spec.lint_ignore or rule.name in spec.lint_ignore
+
+
+def _lint_notes(deck: ValidatedDeck, notes: Sequence[RenderedNote]) -> list[LintNote]:
+    out = []
+    for spec, note in zip(deck.notes, notes, strict=True):
+        raw = deck.files[spec.file_index].notes[spec.note_index]
+        cloze_note = note.kind is NoteKind.CLOZE
+        front_html, back_html = (note.fields[1], note.fields[0]) if cloze_note else (note.fields[0], note.fields[1])
+        source_text = raw.title + "\n" + body_text(raw)[0]
+        out.append(LintNote(spec, note, visible(front_html), visible(back_html), source_text))
+    return out
+
+
+def lint_deck(deck: ValidatedDeck, notes: Sequence[RenderedNote], diagnostics: Diagnostics) -> None:
+    """Warnings for one deck; they become errors under --strict (the caller decides)."""
+    linted = _lint_notes(deck, notes)
+    for item in linted:
+        for name in item.spec.lint_ignore:
+            if name not in RULE_NAMES:
+                diagnostics.error(
+                    item.spec.location,
+                    "E038",
+                    f"unknown linter rule `{name}` in `ignore`; expected a rule code or name from docs/linting.md, "
+                    f"e.g. long-answer.{did_you_mean(name, RULE_NAMES)}",
+                )
+        for rule in RULES:
+            if _silenced(rule, item.spec):
+                continue
+            message = rule.check(item)
+            if message is not None:
+                diagnostics.warning(item.spec.location, rule.code, f"{message} [{rule.name}]")
+    first: dict[str, LintNote] = {}
+    for item in linted:
+        key = item.front.lower()
+        seen = first.setdefault(key, item)
+        if seen is not item and not _silenced(DUPLICATE_FRONT, item.spec):
+            diagnostics.warning(
+                item.spec.location,
+                DUPLICATE_FRONT.code,
+                f"the front `{item.front[:60]}` is the same as the note at {seen.spec.location}; expected every "
+                "front to ask something different, or learners cannot tell which answer is wanted. "
+                f"Make it more specific [{DUPLICATE_FRONT.name}]",
+            )
