@@ -19,6 +19,7 @@ from builder.media import MediaLibrary
 from builder.models import Deck
 from builder.package import atomic_output, card_ordinals, write_apkg
 from builder.parse import parse_file
+from builder.progress import Progress
 from builder.render import render_deck
 from builder.source import display_path, find_decks, read_source
 from builder.validate import ValidatedDeck, validate_deck
@@ -75,7 +76,11 @@ def compile_decks(options: Options, diagnostics: Diagnostics) -> list[Deck]:
                 f"deck folder `{slug}` is not a slug; expected lowercase letters, digits and `-`, because it "
                 "names the .apkg file. Rename the folder",
             )
-        parsed = [parse_file(file) for file in source.notes]
+        with Progress("parsing", len(source.notes)) as bar:
+            parsed = []
+            for file in source.notes:
+                parsed.append(parse_file(file))
+                bar.advance()
         if config is not None:
             validated.append(validate_deck(slug, config, parsed, library, diagnostics))
             folders.append(source.folder)

@@ -217,14 +217,12 @@ def _anki() -> type[Collection]:
     return Collection
 
 
-def _read_package(collection_class: type[Collection], apkg: Path, styles: set[str]) -> list[_Card]:
+def _read_package(collection_class: type[Collection], apkg: Path, manifest: Manifest, styles: set[str]) -> list[_Card]:
     """Import one package into a throwaway collection and render every card as Anki does."""
     from anki.collection import ImportAnkiPackageRequest
     from anki.import_export_pb2 import ImportAnkiPackageOptions
 
-    if not apkg.is_file():
-        raise PreviewError(f"{apkg.as_posix()} not found; expected a package written by `python -m builder build`")
-    notes = {note.guid: note for note in _manifest(apkg).notes}
+    notes = {note.guid: note for note in manifest.notes}
     cards: list[_Card] = []
     with tempfile.TemporaryDirectory(prefix="deckforge-preview-") as work:
         col: Collection = collection_class(str(Path(work) / "collection.anki2"))
@@ -259,6 +257,10 @@ def _read_package(collection_class: type[Collection], apkg: Path, styles: set[st
     return cards
 
 
+def _face(side: str, classes: str, html: str) -> str:
+    return f'<section class="pv-face"><div class="pv-side">{side}</div><div class="{classes}">{html}</div></section>\n'
+
+
 def _item(card: _Card) -> str:
     note_id = card.note.id if card.note else ""
     source = card.note.source if card.note else ""
@@ -276,8 +278,7 @@ def _item(card: _Card) -> str:
         f'data-source="{escape(source)}" data-deck="{escape(card.deck)}" data-tags="{escape(" ".join(card.tags))}" '
         f'data-template="{escape(card.template)}">\n'
         f'<p class="pv-meta">{"".join(m for m in meta if m)}</p>\n<div class="pv-faces">\n'
-        f'<section class="pv-face"><div class="pv-side">Front</div><div class="{face}">{card.question}</div></section>\n'
-        f'<section class="pv-face"><div class="pv-side">Back</div><div class="{face}">{card.answer}</div></section>\n'
+        f"{_face('Front', face, card.question)}{_face('Back', face, card.answer)}"
         "</div>\n</article>\n"
     )
 
@@ -320,9 +321,11 @@ def write_preview(packages: Sequence[Path], target_dir: Path) -> Path:
     styles: set[str] = set()
     decks: list[str] = []
     for apkg in sorted(packages):
+        if not apkg.is_file():
+            raise PreviewError(f"{apkg.as_posix()} not found; expected a package written by `python -m builder build`")
         manifest = _manifest(apkg)
         decks.append(f"{manifest.deck} {manifest.version}")
-        cards.extend(_read_package(collection_class, apkg, styles))
+        cards.extend(_read_package(collection_class, apkg, manifest, styles))
     cards.sort(key=_Card.sort_key)
     target = target_dir / "index.html"
     with atomic_output(target) as temp:

@@ -21,6 +21,7 @@ from builder.ids import content_hash, note_guid
 from builder.markdown import parser
 from builder.media import MediaLibrary
 from builder.models import Deck, MediaFile, NoteKind, NoteSpec, RenderedNote
+from builder.progress import Progress
 from builder.validate import ValidatedDeck
 
 _FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
@@ -135,10 +136,12 @@ def render_note(spec: NoteSpec, deck: ValidatedDeck, library: MediaLibrary) -> t
 def render_deck(deck: ValidatedDeck, library: MediaLibrary) -> Deck:
     notes: list[RenderedNote] = []
     media: dict[str, MediaFile] = {}
-    for spec in deck.notes:
-        note, files = render_note(spec, deck, library)
-        notes.append(note)
-        media.update((f.name, f) for f in files)
+    with Progress("rendering", len(deck.notes)) as bar:
+        for spec in deck.notes:
+            note, files = render_note(spec, deck, library)
+            notes.append(note)
+            media.update((f.name, f) for f in files)
+            bar.advance()
     return Deck(
         slug=deck.slug,
         config=deck.config,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,6 +102,12 @@ def read_source(path: Path, diagnostics: Diagnostics) -> SourceFile | None:
     # A byte-order mark is invisible in editors but would shift every column by one.
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     source = SourceFile.from_text(shown, text)
+    if not text.strip():
+        diagnostics.warning(
+            Location(shown),
+            "W001",
+            "the file is empty; expected notes (`## Question` headings) or no file at all. Write notes or delete it",
+        )
     for number, start in enumerate(source.line_starts, 1):
         end = source.line_starts[number] if number < len(source.line_starts) else len(text)
         if end - start > MAX_LINE_LENGTH:
@@ -150,7 +155,3 @@ def find_decks(root: Path, diagnostics: Diagnostics) -> list[DeckSource]:
             "found no deck; expected at least one folder containing a deck.toml under this directory",
         )
     return decks
-
-
-def sorted_paths(paths: Sequence[Path]) -> list[Path]:
-    return sorted(paths, key=lambda p: p.as_posix())
