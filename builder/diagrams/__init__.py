@@ -1,8 +1,4 @@
-"""Diagram engines by fence language: a fenced block's language in, the engine that renders it to SVG out.
-
-Submodules: base (interface, errors), graphviz/mermaid/d2/plantuml (engines), sanitize (safe SVG),
-cache (render cache), runner (the parallel, cached render stage), occlusion (image-occlusion masks).
-"""
+"""Diagram engines by fence language: a fenced block's language in, the engine that renders it to SVG out."""
 
 from __future__ import annotations
 

@@ -1,16 +1,4 @@
-"""Diagram render cache: (engine, engine version, options, source) in, the engine's raw SVG (or syntax error) out.
-
-The cache holds the engine's raw output, not the sanitised SVG: sanitising is a pure function of the raw SVG
-and the id prefix, so a warm build produces the same bytes as a cold one, one render serves every id prefix,
-and a change to the sanitiser needs no cache invalidation.
-
-Entries live outside dist/ in `$BUILDER_CACHE_DIR/diagrams/` (default `.cache/builder/diagrams/` under the
-current directory), one file per key, written to a temporary file and moved into place with os.replace so
-that concurrent builds never see half an entry. Each entry starts with a checksum line; an entry that is
-missing, unreadable or fails the checksum is a miss and gets rendered (and written) again. Syntax errors are
-cached too (`.err` entries), so a broken diagram is not re-rendered on every build until its source changes;
-timeouts and missing engines depend on the machine and are never cached.
-"""
+"""Diagram render cache: (engine, engine version, options, source) in, the engine's raw SVG or syntax error out."""
 
 from __future__ import annotations
 
@@ -36,7 +24,19 @@ def cache_key(engine: str, version: str, options: str, source: str) -> str:
 
 
 class DiagramCache:
-    """A directory of raw SVG renders keyed by `cache_key`. Safe to share between threads and processes."""
+    """A directory of raw SVG renders keyed by `cache_key`. Safe to share between threads and processes.
+
+    It holds the engine's raw output, not the sanitised SVG: sanitising is a pure function of the raw SVG and
+    the id prefix, so a warm build produces the same bytes as a cold one, one render serves every id prefix,
+    and a change to the sanitiser needs no invalidation.
+
+    Entries live outside dist/ in `$BUILDER_CACHE_DIR/diagrams/` (default `.cache/builder/diagrams/` under the
+    current directory), one file per key, written to a temporary file and moved into place with os.replace,
+    so concurrent builds never see half an entry. Each entry starts with a checksum line; an entry that is
+    missing, unreadable or fails the checksum is a miss and gets rendered (and written) again. Syntax errors
+    are cached too (`.err` entries), so a broken diagram is not re-rendered on every build until its source
+    changes; timeouts and missing engines depend on the machine and are never cached.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory

@@ -1,22 +1,4 @@
-"""Diagram occlusion: diagram source with `{{cN::label}}` markers in; clean source, then image-occlusion masks out.
-
-Flow: `strip_markers` gives the source to render and the marked labels; after rendering (and sanitising),
-`find_label_boxes` finds each label in the SVG and returns its mask as fractions of the viewBox, and
-`mask_cloze` writes the masks in the text format of Anki's Image Occlusion notetype.
-
-Where a mask goes:
-- The label is the only text of a node (Graphviz `g.node`, Mermaid `g.node`, D2 shape group): the node's
-  shape (polygon/ellipse/rect/path points, transforms applied), slightly padded. This covers the text exactly
-  as drawn, whatever the font.
-- Otherwise (edge labels, cluster titles, a label that is one of several lines of a node, plaintext nodes,
-  PlantUML): the text's own box, from its anchor (x, y, text-anchor), font size, and either its
-  `textLength` (PlantUML writes one) or a deliberately generous estimate of the glyph widths, padded.
-
-Supported engines: graphviz (dot), mermaid (flowchart nodes; other diagram kinds get text boxes), d2 (plain
-text labels; Markdown/HTML labels live in <foreignObject> and are not found), plantuml (text boxes). The
-label must be a whole SVG text line or several whole consecutive lines (`{{c1::Two\\nLines}}` in DOT); a
-cloze inside a longer line masks that whole line.
-"""
+"""Diagram occlusion (graphviz, mermaid, d2, plantuml): `{{cN::label}}` markers in; clean source, then masks out."""
 
 from __future__ import annotations
 
@@ -106,7 +88,23 @@ def strip_markers(source: str) -> tuple[str, list[OcclusionLabel]]:
 
 
 def find_label_boxes(svg: str, labels: Sequence[OcclusionLabel]) -> list[Mask]:
-    """One mask per occurrence of each label in the rendered `svg`; DiagramError if a label is not there."""
+    """One mask per occurrence of each label in the rendered `svg`; DiagramError if a label is not there.
+
+    Where a mask goes:
+
+    - The label is the only text of a node (Graphviz `g.node`, Mermaid `g.node`, D2 shape group): the node's
+      shape (polygon/ellipse/rect/path points, transforms applied), slightly padded. This covers the text
+      exactly as drawn, whatever font the viewer has.
+    - Otherwise (edge labels, cluster titles, one of several lines of a node, plaintext nodes, PlantUML): the
+      text's own box, from its anchor (x, y, text-anchor), font size, and either its `textLength` (PlantUML
+      writes one) or a deliberately generous estimate of the glyph widths, padded.
+
+    Engines (SUPPORTED_ENGINES): graphviz; mermaid (node shapes for flowcharts, text boxes for other diagram
+    kinds); d2 (plain labels; Markdown/HTML labels live in <foreignObject> and are not found); plantuml (text
+    boxes). A label must be a whole drawn text line or several whole consecutive lines
+    (`{{c1::Two\\nLines}}` in DOT); a cloze inside a longer line masks that whole line. A label marked once
+    but drawn several times is masked everywhere; marked as often as drawn, markers and drawings pair in order.
+    """
     if not labels:
         return []
     root = parse_svg(svg)
@@ -197,6 +195,10 @@ def _collapse(text: str) -> str:
 
 
 def _content(text: ET.Element) -> str:
+    # Mermaid wraps a long label into row <tspan x=...>s with no space between them.
+    rows = [t for t in text.iter() if local(t.tag) == "tspan" and t.get("x") is not None]
+    if len(rows) > 1:
+        return " ".join(_collapse("".join(row.itertext())) for row in rows)
     return _collapse("".join(text.itertext()))
 
 

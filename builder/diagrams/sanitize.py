@@ -1,26 +1,4 @@
-"""SVG sanitiser: an engine's raw SVG text in, a safe, self-contained, id-prefixed SVG text out.
-
-What comes out:
-
-- No scripts, event handlers, SMIL animation, embedded browsers (`iframe`, `object`, ...), links (`<a>` is
-  unwrapped, its content kept) or references to anything outside the document: `href` and `url(...)` keep only
-  `#fragment` targets and `data:` URIs of raster images and fonts (D2 embeds its fonts that way). HTML inside
-  `<foreignObject>` keeps only plain text formatting elements. Comments, processing instructions and the
-  DOCTYPE are dropped; documents that declare XML entities are refused.
-- Every `id` is renamed `{id_prefix}-{n}` (n = 1, 2, ... in document order) together with everything that
-  points at it (`href="#id"`, `url(#id)`, `aria-*` id lists, `#id` selectors in `<style>`), so several
-  diagrams inlined into one card never share an id.
-- The root has a `viewBox` and a `width`/`height` with the same aspect ratio, so an `<img>` has an intrinsic
-  size, scales down on a phone and Anki's image occlusion can map fractions of the viewBox onto the image.
-
-Night mode: cards show diagrams as `<img class="diagram">`, and the deck's CSS inverts them in night mode
-(`filter: invert(1) hue-rotate(180deg)`). That only reads well if every diagram is dark-on-light, so an opaque
-white rectangle is put behind the whole drawing (engines default to a transparent background, which inversion
-would turn into a black picture on whatever the card's background is), and the engines run with their light
-default themes (black/dark-grey text and strokes). After inversion the diagram is light text on near-black,
-with hues kept by the hue rotation. A diagram whose author forces a dark theme would come out inverted twice;
-don't do that.
-"""
+"""SVG sanitiser: an engine's raw SVG text in, a safe, self-contained, id-prefixed SVG text out."""
 
 from __future__ import annotations
 
@@ -84,7 +62,29 @@ _PREFIX = re.compile(r"[A-Za-z][\w-]*")
 
 
 def sanitize_svg(svg: str, *, id_prefix: str, max_bytes: int = MAX_BYTES) -> str:
-    """The safe version of `svg` (see the module docstring); DiagramError if it is not usable."""
+    """The safe version of `svg`; DiagramError if it is not usable (invalid, entities, over `max_bytes`).
+
+    What comes out:
+
+    - No scripts, event handlers, SMIL animation, embedded browsers (`iframe`, `object`, ...), links (`<a>`
+      is unwrapped, its content kept) or references to anything outside the document: `href` and `url(...)`
+      keep only `#fragment` targets and `data:` URIs of raster images and fonts (D2 embeds its fonts that
+      way). HTML inside `<foreignObject>` keeps only plain text formatting elements. Comments, processing
+      instructions and the DOCTYPE are dropped; documents that declare XML entities are refused.
+    - Every `id` is renamed `{id_prefix}-{n}` (n = 1, 2, ... in document order) together with everything that
+      points at it (`href="#id"`, `url(#id)`, `aria-*` id lists, `#id` selectors in `<style>`), so several
+      diagrams inlined into one card never share an id.
+    - The root has a `viewBox` and a `width`/`height` with the same aspect ratio, so an `<img>` has an
+      intrinsic size, scales down on a phone, and Anki's image occlusion can map viewBox fractions onto it.
+
+    Night mode: cards show diagrams as `<img class="diagram">` and the deck's CSS inverts them in night mode
+    (`.nightMode img.diagram { filter: invert(1) hue-rotate(180deg); }`). That reads well only if every
+    diagram is dark-on-light, so an opaque white rectangle is put behind the whole drawing (engines default to
+    a transparent background, which inversion would turn black, losing the picture's edges on a dark card),
+    and the engines run with their light default themes (black or dark-grey text and strokes). Inverted, a
+    diagram is light text and lines on near-black, with hues kept by the hue rotation. A diagram whose author
+    forces a dark theme comes out inverted twice; don't do that.
+    """
     if not _PREFIX.fullmatch(id_prefix):
         raise ValueError(f"id_prefix must be a letter then letters, digits, '-' or '_': {id_prefix!r}")
     root = parse_svg(svg, max_bytes * 8)

@@ -7,7 +7,7 @@ import threading
 from builder.diagrams.base import DiagramEngine, DiagramSyntaxError, run_process
 
 SMALL = {
-    "dot": 'digraph G {\n  rankdir=LR;\n  tok [label="Tokenizer"];\n  sam [label="Sampler", shape=box];\n  tok -> sam;\n}\n',
+    "dot": 'digraph G {\n  rankdir=LR;\n  tok [label="Tokenizer"];\n  sam [label="Sampler"];\n  tok -> sam;\n}\n',
     "mermaid": "flowchart LR\n  A[Tokenizer] --> B[Sampler]\n",
     "d2": "tok: Tokenizer\nsam: Sampler\ntok -> sam: tokens\n",
     "plantuml": "@startuml\nAlice -> Bob: hello\n@enduml\n",

@@ -44,8 +44,8 @@ def test_engine_renders_a_small_diagram(lang: str) -> None:
     assert f">{label}<" in svg
 
 
-@pytest.mark.parametrize("lang", ["dot", "d2"])
-def test_subprocess_engines_are_deterministic(lang: str) -> None:
+@pytest.mark.parametrize("lang", PIP_ENGINES)
+def test_engines_are_deterministic(lang: str) -> None:
     first = ENGINES[lang].render(SMALL[lang], timeout=30)
     assert ENGINES[lang].render(SMALL[lang], timeout=30) == first
 

@@ -46,7 +46,8 @@ def _anchors(svg: str, *, nodes: bool = False) -> dict[str, tuple[float, float]]
                 cx, cy = cx - inner[0], cy - inner[1]
             text = " ".join("".join(child.itertext()).split())
             if nodes and "node" in child.get("class", "").split():
-                out[text] = ((cx - vx) / vw, (cy - vy) / vh)
+                # Keyed without spaces: wrapped rows are separate <tspan>s with nothing between them.
+                out[text.replace(" ", "")] = ((cx - vx) / vw, (cy - vy) / vh)
             elif not nodes and child.tag.endswith("}text"):
                 out[text] = ((float(child.attrib["x"]) + cx - vx) / vw, (float(child.attrib["y"]) + cy - vy) / vh)
             visit(child, cx, cy)
@@ -124,6 +125,16 @@ def test_mermaid_and_d2_node_masks(lang: str) -> None:
     apart_x = first.left + first.width < second.left or second.left + second.width < first.left
     apart_y = first.top + first.height < second.top or second.top + second.height < first.top
     assert apart_x or apart_y
+
+
+def test_mermaid_label_wrapped_onto_several_rows_is_found() -> None:
+    long = "A long label that Mermaid wraps onto several rows of text"
+    clean, labels = strip_markers(f"flowchart LR\n  A[{{{{c1::{long}}}}}] --> B[Other]\n")
+    svg = _render("mermaid", clean)
+    assert svg.count("text-outer-tspan row") > 2  # really wrapped
+    (mask,) = find_label_boxes(svg, labels)
+    anchors = _anchors(svg, nodes=True)
+    assert _contains(mask, anchors[long.replace(" ", "")]) and not _contains(mask, anchors["Other"])
 
 
 def test_missing_label_is_a_clear_error() -> None:
