@@ -33,6 +33,13 @@ def check(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def preview(session: nox.Session) -> None:
+    """Build, then write dist/preview/index.html: every card as Anki renders it, light and night, searchable."""
+    _install(session, "diagrams", "preview")
+    session.run("python", "-m", "builder", "preview", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def release(session: nox.Session) -> None:
     """Build, check every manifest is recorded, write dist/SHA256SUMS and dist/RELEASE_NOTES.md."""
     _install(session, "diagrams")
@@ -49,7 +56,7 @@ def record(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the test suite: builds fixture decks and imports them with the real Anki backend."""
-    _install(session, "diagrams", "test")
+    _install(session, "diagrams", "preview", "test")
     session.run("pytest", *session.posargs)
 
 

@@ -12,6 +12,7 @@ from builder.config import load_deck_config
 from builder.diagnostics import BuildFailed, Diagnostics, Location
 from builder.diff import compare, format_markdown
 from builder.epoch import EpochError, source_date_epoch
+from builder.figures import render_figures
 from builder.history import Release, plan_release
 from builder.lint import lint_deck
 from builder.manifest import RELEASES_DIR, ManifestError, dumps, previous_release
@@ -34,6 +35,10 @@ class Options:
     out: Path = Path("dist")
     #: Linter warnings count as errors.
     strict: bool = False
+    #: Keep rendered diagrams in $BUILDER_CACHE_DIR (default .cache/builder) between builds.
+    use_cache: bool = True
+    #: Seconds a single diagram may take before the build stops it.
+    diagram_timeout: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,10 @@ def compile_decks(options: Options, diagnostics: Diagnostics) -> list[Deck]:
     _check_decks_distinct(validated, folders, diagnostics)
     if diagnostics.errors:
         raise BuildFailed(diagnostics.sorted())
-    rendered = [render_deck(deck, library) for deck in validated]
+    figures = render_figures(validated, diagnostics, use_cache=options.use_cache, timeout=options.diagram_timeout)
+    if diagnostics.errors:
+        raise BuildFailed(diagnostics.sorted())
+    rendered = [render_deck(deck, library, figures) for deck in validated]
     for deck, output in zip(validated, rendered, strict=True):
         lint_deck(deck, output.notes, diagnostics)
     if options.strict:

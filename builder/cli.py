@@ -15,6 +15,7 @@ from builder.diff import compare, format_markdown, read_release
 from builder.diff import format_text as format_diff_text
 from builder.fixids import fix_ids
 from builder.manifest import ManifestError
+from builder.preview import PreviewError, write_preview
 
 EXIT_OK = 0
 EXIT_INPUT = 1
@@ -22,7 +23,14 @@ EXIT_USAGE = 2
 
 
 def _options(args: argparse.Namespace) -> Options:
-    return Options(source=args.source, media=args.media, out=args.out, strict=args.strict)
+    return Options(
+        source=args.source,
+        media=args.media,
+        out=args.out,
+        strict=args.strict,
+        use_cache=not args.no_cache,
+        diagram_timeout=args.diagram_timeout,
+    )
 
 
 def _report(diagnostics: Sequence[Diagnostic], fmt: str) -> None:
@@ -78,6 +86,19 @@ def _cmd_fix_ids(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     return EXIT_INPUT if diagnostics.errors else EXIT_OK
 
 
+def _cmd_preview(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    options = _options(args)
+    outputs = build(options, diagnostics)
+    _report(diagnostics.sorted(), args.format)
+    try:
+        page = write_preview([o.path for o in outputs], options.out / "preview")
+    except PreviewError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_INPUT
+    print(f"wrote {page.as_posix()}")
+    return EXIT_OK
+
+
 def _cmd_diff(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     try:
         changes = compare(read_release(args.old), read_release(args.new))
@@ -91,6 +112,7 @@ def _cmd_diff(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Diagnostics], int]]] = {
     "check": ("validate every deck and report all problems", _cmd_check),
     "build": ("validate, then write dist/<deck>-<version>.apkg and .json for every deck", _cmd_build),
+    "preview": ("build, then write dist/preview/index.html showing every card as Anki renders it", _cmd_preview),
     "fix-ids": ("write a missing id under every note heading, changing nothing else", _cmd_fix_ids),
     "diff": ("compare two releases (manifests or .apkg files): added, changed, removed notes", _cmd_diff),
     "release": ("build, check the manifests are recorded, write SHA256SUMS and RELEASE_NOTES.md", _cmd_release),
@@ -116,6 +138,10 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--media", type=Path, default=Path("media"), help="images (default: media)")
         cmd.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
         cmd.add_argument("--strict", action="store_true", help="treat linter warnings as errors")
+        cmd.add_argument("--no-cache", action="store_true", help="render every diagram afresh, keep no cache")
+        cmd.add_argument(
+            "--diagram-timeout", type=float, default=60.0, metavar="SECONDS", help="stop a diagram render after this"
+        )
         cmd.add_argument(
             "--format",
             choices=sorted(FORMATTERS),

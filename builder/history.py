@@ -48,6 +48,9 @@ def _tombstone(deck: Deck, old: ManifestNote, where: SourceFile) -> RenderedNote
         # A cloze note needs a deletion to keep its card; the notice itself provides one.
         text = f'<div class="df-title">{front}</div>\n<p>{notice.replace("removed", "{{c1::removed}}", 1)}</p>'
         fields: tuple[str, ...] = (text, front)
+    elif kind is NoteKind.OCCLUSION:
+        whole = "{{c1::image-occlusion:rect:left=0:top=0:width=1:height=1:oi=1}}"
+        fields = (whole, "", f"{front} <em>(removed)</em>", f"<p>{notice}</p>", "")
     else:
         fields = (f"{front} <em>(removed)</em>", f"<p>{notice}</p>")
     tags = (removed_tag(deck),)
@@ -59,7 +62,7 @@ def _tombstone(deck: Deck, old: ManifestNote, where: SourceFile) -> RenderedNote
         fields=fields,
         tags=tags,
         location=Embedded(where, where.text, 1, 1).key_location("removed", "=")[0],
-        cloze_numbers=(1,) if kind is NoteKind.CLOZE else (),
+        cloze_numbers=(1,) if kind.clozed else (),
         media=(),
         content_hash=content_hash(kind.value, deck.config.name, " ".join(tags), *fields),
     )

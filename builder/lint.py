@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from builder import cloze
 from builder.diagnostics import Diagnostics, did_you_mean
 from builder.models import NoteKind, NoteSpec, RenderedNote
+from builder.notetypes import NOTETYPES
 from builder.validate import ValidatedDeck, body_text
 
 #: Visible characters a basic or reverse answer may have: about 25 words, three lines on a phone.
@@ -33,6 +34,7 @@ class LintNote:
     note: RenderedNote
     front: str
     back: str
+    back_html: str
     #: The raw Markdown body and title, for rules that count deletions.
     source_text: str
 
@@ -46,7 +48,7 @@ def visible(html: str) -> str:
 
 
 def _long_answer(n: LintNote) -> str | None:
-    if n.note.kind is NoteKind.CLOZE or len(n.back) <= ANSWER_LIMIT:
+    if n.note.kind.clozed or len(n.back) <= ANSWER_LIMIT:
         return None
     return (
         f"the answer has {len(n.back)} characters; expected at most {ANSWER_LIMIT} (one fact per card). "
@@ -55,7 +57,7 @@ def _long_answer(n: LintNote) -> str | None:
 
 
 def _list_on_basic(n: LintNote) -> str | None:
-    items = n.note.fields[1].count("<li>") if n.note.kind is not NoteKind.CLOZE else 0
+    items = n.back_html.count("<li>") if not n.note.kind.clozed else 0
     if items <= LIST_LIMIT:
         return None
     return (
@@ -118,10 +120,11 @@ def _lint_notes(deck: ValidatedDeck, notes: Sequence[RenderedNote]) -> list[Lint
     out = []
     for spec, note in zip(deck.notes, notes, strict=True):
         raw = deck.files[spec.file_index].notes[spec.note_index]
-        cloze_note = note.kind is NoteKind.CLOZE
-        front_html, back_html = (note.fields[1], note.fields[0]) if cloze_note else (note.fields[0], note.fields[1])
+        notetype = NOTETYPES[note.kind]
+        back_html = note.fields[notetype.back_field]
         source_text = raw.title + "\n" + body_text(raw)[0]
-        out.append(LintNote(spec, note, visible(front_html), visible(back_html), source_text))
+        front = visible(note.fields[notetype.front_field])
+        out.append(LintNote(spec, note, front, visible(back_html), back_html, source_text))
     return out
 
 

@@ -78,7 +78,7 @@ def build_manifest(
             hash=note.content_hash,
             mod=mods[note.note_id],
             source=f"{note.location.path}:{note.location.line}",
-            front=plain_front(note.fields[1] if note.kind is NoteKind.CLOZE else note.fields[0]),
+            front=plain_front(note.fields[NOTETYPES[note.kind].front_field]),
             removed=note.note_id in removed,
         )
         for note in deck.notes

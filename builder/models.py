@@ -52,6 +52,13 @@ class NoteKind(enum.StrEnum):
     BASIC = "basic"
     REVERSE = "reverse"
     CLOZE = "cloze"
+    #: Anki's native Image Occlusion, generated from a diagram whose labels carry cloze markers.
+    OCCLUSION = "occlusion"
+
+    @property
+    def clozed(self) -> bool:
+        """One card per cloze number, as opposed to one card per template."""
+        return self in (NoteKind.CLOZE, NoteKind.OCCLUSION)
 
 
 class NoteMeta(Frozen):

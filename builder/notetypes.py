@@ -18,6 +18,7 @@ from builder.models import NoteKind
 BASIC_ID = 1733059200101
 REVERSE_ID = 1733059200102
 CLOZE_ID = 1733059200103
+OCCLUSION_ID = 1733059200104
 
 LATEX_PRE = (
     "\\documentclass[12pt]{article}\n\\special{papersize=3in,5in}\n\\usepackage[utf8]{inputenc}\n"
@@ -30,6 +31,9 @@ LATEX_POST = "\\end{document}"
 class FieldSpec:
     name: str
     id: int
+    #: Image Occlusion finds its fields by tag (0 Occlusion … 4 Comments), not by name.
+    tag: int | None = None
+    prevent_deletion: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,11 @@ class Notetype:
     #: Anki's StockNotetype.OriginalStockKind, so Anki knows which built-in this one behaves like.
     original_stock_kind: int = 0
     sort_field: int = 0
+    #: Fields that hold what the card asks and what it answers, for manifests, release notes and the linter.
+    front_field: int = 0
+    back_field: int = 1
+    #: CSS this notetype needs besides the shared stylesheet.
+    extra_css: str = ""
 
     def shape(self) -> dict[str, Any]:
         """What Anki compares when it decides whether an incoming notetype is the same one."""
@@ -106,13 +115,13 @@ class Notetype:
                     "collapsed": False,
                     "excludeFromSearch": False,
                     "id": f.id,
-                    "tag": None,
-                    "preventDeletion": False,
+                    "tag": f.tag,
+                    "preventDeletion": f.prevent_deletion,
                     "media": [],
                 }
                 for i, f in enumerate(self.fields)
             ],
-            "css": css,
+            "css": css + self.extra_css,
             "latexPre": LATEX_PRE,
             "latexPost": LATEX_POST,
             "latexsvg": False,
@@ -161,12 +170,69 @@ CLOZE = Notetype(
     templates=(TemplateSpec("Cloze", 7_309_101_811_429_101, _CLOZE, _CLOZE),),
     original_stock_kind=5,
     sort_field=1,
+    front_field=1,
+    back_field=0,
+)
+
+# Anki's own Image Occlusion templates: its clients draw the masks from {{cloze:Occlusion}} with their built-in
+# script, so this is the one notetype that needs JavaScript, and only Anki's own.
+_IO_SIDE = (
+    '{{#Header}}<div class="df-card df-title">{{Header}}</div>{{/Header}}\n'
+    '<div style="display: none">{{cloze:Occlusion}}</div>\n'
+    '<div id="err"></div>\n'
+    '<div id="image-occlusion-container">\n'
+    "    {{Image}}\n"
+    '    <canvas id="image-occlusion-canvas"></canvas>\n'
+    "</div>\n"
+    "<script>\n"
+    "try {\n"
+    "    anki.imageOcclusion.setup();\n"
+    "} catch (exc) {\n"
+    '    document.getElementById("err").innerHTML = `Error loading image occlusion. '
+    "Is your Anki version up to date?<br><br>${exc}`;\n"
+    "}\n"
+    "</script>\n"
+)
+_IO_BACK = (
+    _IO_SIDE
+    + '\n<div><button id="toggle">Toggle Masks</button></div>\n'
+    + '{{#Back Extra}}<div class="df-card df-back">{{Back Extra}}</div>{{/Back Extra}}\n'
+)
+_IO_CSS = """
+#image-occlusion-canvas {
+  --inactive-shape-color: #ffeba2;
+  --active-shape-color: #ff8e8e;
+  --inactive-shape-border: 1px #212121;
+  --active-shape-border: 1px #212121;
+  --highlight-shape-color: #ff8e8e00;
+  --highlight-shape-border: 1px #ff8e8e;
+}
+"""
+
+OCCLUSION = Notetype(
+    id=OCCLUSION_ID,
+    name="Deckforge Image Occlusion",
+    cloze=True,
+    fields=(
+        FieldSpec("Occlusion", 7_309_101_811_430_001, tag=0, prevent_deletion=True),
+        FieldSpec("Image", 7_309_101_811_430_002, tag=1, prevent_deletion=True),
+        FieldSpec("Header", 7_309_101_811_430_003, tag=2, prevent_deletion=True),
+        FieldSpec("Back Extra", 7_309_101_811_430_004, tag=3, prevent_deletion=True),
+        FieldSpec("Comments", 7_309_101_811_430_005, tag=4),
+    ),
+    templates=(TemplateSpec("Image Occlusion", 7_309_101_811_430_101, _IO_SIDE, _IO_BACK),),
+    original_stock_kind=6,
+    sort_field=2,
+    front_field=2,
+    back_field=3,
+    extra_css=_IO_CSS,
 )
 
 NOTETYPES: dict[NoteKind, Notetype] = {
     NoteKind.BASIC: BASIC,
     NoteKind.REVERSE: REVERSE,
     NoteKind.CLOZE: CLOZE,
+    NoteKind.OCCLUSION: OCCLUSION,
 }
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import genanki
 
 from builder.ids import stable_int
-from builder.models import Deck, NoteKind, RenderedNote
+from builder.models import Deck, RenderedNote
 from builder.notetypes import NOTETYPES, Notetype, stylesheet
 
 #: Zip entries carry this date, not the build's: same source, same bytes.
@@ -58,7 +58,7 @@ class _Note(genanki.Note):  # type: ignore[misc]
 
 def card_ordinals(note: RenderedNote) -> tuple[int, ...]:
     """Template ordinals of the cards Anki will generate for this note."""
-    if note.kind is NoteKind.CLOZE:
+    if note.kind.clozed:
         return tuple(n - 1 for n in note.cloze_numbers)
     return tuple(range(len(NOTETYPES[note.kind].templates)))
 

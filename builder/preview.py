@@ -33,7 +33,8 @@ MIME_TYPES = {
 _TAG = re.compile(r"""<[a-zA-Z][^\s/>]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*/?>""")
 _SRC = re.compile(r"""(\ssrc\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE)
 
-# The page's own script: night mode (#night starts in it), search, and the image check the tests read.
+# The page's own script: night mode (#night or ?night starts in it), search (?q= fills it in), and the image
+# check the tests read.
 # Cards stay fully visible without it; the controls it drives are hidden until it runs.
 _SCRIPT = r"""(function () {
   "use strict";
@@ -82,7 +83,8 @@ _SCRIPT = r"""(function () {
     });
     count.textContent = shown + " of " + items.length + " cards";
   }
-  function fromHash() { setNight(/^#night\b/.test(location.hash) || /[?&]night\b/.test(location.search)); }
+  var params = new URLSearchParams(location.search);
+  function fromHash() { setNight(location.hash === "#night" || params.has("night")); }
   button.addEventListener("click", function () {
     var on = !root.classList.contains("pv-night");
     setNight(on);
@@ -93,6 +95,7 @@ _SCRIPT = r"""(function () {
   search.addEventListener("input", filter);
   window.addEventListener("hashchange", fromHash);
   document.getElementById("pv-controls").hidden = false;
+  search.value = params.get("q") || "";
   fromHash();
   filter();
   window.addEventListener("load", function () {
@@ -130,8 +133,11 @@ body.pv-page { margin: 0; background: var(--pv-bg); color: var(--pv-fg);
   color: var(--pv-muted); border-bottom: 1px solid var(--pv-line);
   font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
 .pv-id { color: var(--pv-fg); font-weight: 600; }
+.pv-removed { color: #cf222e; font-weight: 600; }
 .pv-faces { display: grid; grid-template-columns: repeat(auto-fit, minmax(20em, 1fr)); }
-.pv-face { min-width: 0; border-top: 1px solid var(--pv-line); margin-top: -1px; }
+.pv-face { display: flex; flex-direction: column; min-width: 0; border-top: 1px solid var(--pv-line);
+  margin-top: -1px; }
+.pv-face > .card { flex: 1 1 auto; }
 .pv-face + .pv-face { border-left: 1px solid var(--pv-line); }
 .pv-side { padding: 0.3em 0.8em 0; font-size: 11px; letter-spacing: 0.06em; text-transform: uppercase;
   color: var(--pv-muted); }
@@ -220,6 +226,7 @@ def _anki() -> type[Collection]:
 def _read_package(collection_class: type[Collection], apkg: Path, manifest: Manifest, styles: set[str]) -> list[_Card]:
     """Import one package into a throwaway collection and render every card as Anki does."""
     from anki.collection import ImportAnkiPackageRequest
+    from anki.consts import MODEL_CLOZE
     from anki.import_export_pb2 import ImportAnkiPackageOptions
 
     notes = {note.guid: note for note in manifest.notes}
@@ -236,6 +243,10 @@ def _read_package(collection_class: type[Collection], apkg: Path, manifest: Mani
             for cid in col.find_cards(""):
                 card = col.get_card(cid)
                 note = card.note()
+                template = str(card.template()["name"])
+                if card.note_type()["type"] == MODEL_CLOZE:
+                    # Every card of a cloze note shares one template; Anki's browser names them "Cloze 1", ...
+                    template = f"{template} {card.ord + 1}"
                 # What card.question() and card.answer() return, minus the <style> they both prepend:
                 # the page holds that CSS once, in its head.
                 output = card.render_output()
@@ -246,7 +257,7 @@ def _read_package(collection_class: type[Collection], apkg: Path, manifest: Mani
                         note=notes.get(note.guid),
                         guid=note.guid,
                         ord=card.ord,
-                        template=str(card.template()["name"]),
+                        template=template,
                         tags=tuple(sorted(note.tags)),
                         question=media.inline(output.question_text),
                         answer=media.inline(output.answer_text),
@@ -271,6 +282,7 @@ def _item(card: _Card) -> str:
         f'<span class="pv-source" title="source">{escape(source)}</span>' if source else "",
         f'<span class="pv-deck" title="deck">{escape(card.deck)}</span>',
         f'<span class="pv-template" title="card type">{escape(card.template)}</span>',
+        '<span class="pv-removed">removed from the deck</span>' if card.note and card.note.removed else "",
         *(f'<span class="pv-tag" title="tag">#{escape(tag)}</span>' for tag in card.tags),
     ]
     return (

@@ -17,12 +17,16 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from builder import cloze
+from builder.diagrams import ENGINES
+from builder.diagrams.occlusion import mask_cloze
+from builder.figures import Figures
 from builder.ids import content_hash, note_guid
 from builder.markdown import parser
 from builder.media import MediaLibrary
 from builder.models import Deck, MediaFile, NoteKind, NoteSpec, RenderedNote
+from builder.parse import RawNote
 from builder.progress import Progress
-from builder.validate import ValidatedDeck
+from builder.validate import ValidatedDeck, diagram_fences, fence_language
 
 _FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
 
@@ -45,7 +49,17 @@ def _render_code(token: Token, env: EnvType) -> str:
     return f'<div class="highlight"><pre><code{cls}>{escape(code, quote=False)}</code></pre></div>\n'
 
 
-FENCE_RENDERERS: dict[str, FenceRenderer] = {}
+def _render_diagram(token: Token, env: EnvType) -> str:
+    figures: Figures = env["figures"]
+    assert token.map is not None
+    rendered = figures.images[(env["path"], token.map[0] + 1)]
+    media = MediaFile(name=rendered.media_name, data=rendered.svg)
+    env["used"][media.name] = media
+    return f'<img class="diagram" src="{escape(media.name)}" alt="{escape(fence_language(token))} diagram">\n'
+
+
+# Diagram fences become images; every other language is highlighted as code.
+FENCE_RENDERERS: dict[str, FenceRenderer] = dict.fromkeys(ENGINES, _render_diagram)
 
 
 def _fence(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -98,6 +112,16 @@ def _renderer() -> RendererHTML:
     return renderer
 
 
+def _occlusion_fields(raw: RawNote, front: str, env: dict[str, Any], figures: Figures) -> tuple[str, ...]:
+    """Occlusion, Image, Header, Back Extra, Comments: the occluded diagram leaves the body for the Image field."""
+    (fence,) = [t for t in diagram_fences(raw) if (raw.source.path, (t.map or [0])[0] + 1) in figures.masks]
+    key = (raw.source.path, (fence.map or [0])[0] + 1)
+    image = _render_diagram(fence, env).replace(' class="diagram"', "").strip()
+    rest = [t for t in raw.body if t is not fence]
+    extra = _renderer().render(rest, parser().options, env).strip()
+    return (mask_cloze(figures.masks[key]), image, front, extra, "")
+
+
 def _fields(kind: NoteKind, front: str, back: str, title_text: str) -> tuple[str, ...]:
     if kind is NoteKind.CLOZE:
         return (
@@ -107,15 +131,20 @@ def _fields(kind: NoteKind, front: str, back: str, title_text: str) -> tuple[str
     return (front, back)
 
 
-def render_note(spec: NoteSpec, deck: ValidatedDeck, library: MediaLibrary) -> tuple[RenderedNote, list[MediaFile]]:
+def render_note(
+    spec: NoteSpec, deck: ValidatedDeck, library: MediaLibrary, figures: Figures
+) -> tuple[RenderedNote, list[MediaFile]]:
     raw = deck.files[spec.file_index].notes[spec.note_index]
     renderer = _renderer()
     options = parser().options
-    env: dict[str, Any] = {"media": library, "used": {}}
+    env: dict[str, Any] = {"media": library, "used": {}, "figures": figures, "path": raw.source.path}
     front = renderer.renderInline(raw.title_token.children or [], options, env).strip()
-    back = renderer.render(list(raw.body), options, env).strip()
-    title_text = renderer.renderInlineAsText(raw.title_token.children or [], options, env)
-    fields = _fields(spec.kind, front, back, title_text)
+    if spec.kind is NoteKind.OCCLUSION:
+        fields = _occlusion_fields(raw, front, env, figures)
+    else:
+        back = renderer.render(list(raw.body), options, env).strip()
+        title_text = renderer.renderInlineAsText(raw.title_token.children or [], options, env)
+        fields = _fields(spec.kind, front, back, title_text)
     used_files: dict[str, MediaFile] = env["used"]
     used = tuple(sorted(used_files))
     note = RenderedNote(
@@ -133,12 +162,12 @@ def render_note(spec: NoteSpec, deck: ValidatedDeck, library: MediaLibrary) -> t
     return note, [used_files[name] for name in used]
 
 
-def render_deck(deck: ValidatedDeck, library: MediaLibrary) -> Deck:
+def render_deck(deck: ValidatedDeck, library: MediaLibrary, figures: Figures) -> Deck:
     notes: list[RenderedNote] = []
     media: dict[str, MediaFile] = {}
     with Progress("rendering", len(deck.notes)) as bar:
         for spec in deck.notes:
-            note, files = render_note(spec, deck, library)
+            note, files = render_note(spec, deck, library, figures)
             notes.append(note)
             media.update((f.name, f) for f in files)
             bar.advance()

@@ -11,8 +11,9 @@ from markdown_it.token import Token
 from builder import cloze
 from builder.config import Embedded, load_front_matter, load_note_meta
 from builder.diagnostics import Diagnostics, Location
+from builder.diagrams import ENGINES
 from builder.media import MediaLibrary, MediaProblem
-from builder.models import DeckConfig, FileSettings, NoteKind, NoteSpec
+from builder.models import DeckConfig, FileSettings, NoteKind, NoteMeta, NoteSpec
 from builder.parse import ParsedFile, RawNote
 from builder.source import SourceFile
 
@@ -58,7 +59,30 @@ def body_text(note: RawNote) -> tuple[str, int]:
     return source.text[start:end], start
 
 
-def _check_clozes(note: RawNote, diagnostics: Diagnostics) -> set[int]:
+def diagram_fences(note: RawNote) -> list[Token]:
+    """Fenced blocks whose language names a diagram engine (```dot, ```mermaid, ```d2, ...)."""
+    return [t for t in note.body if t.type == "fence" and fence_language(t) in ENGINES]
+
+
+def fence_language(token: Token) -> str:
+    return token.info.strip().split(maxsplit=1)[0].lower() if token.info.strip() else ""
+
+
+def _blank_lines(text: str, start_offset: int, source: SourceFile, fences: Sequence[Token]) -> str:
+    """The body with diagram fences blanked out (offsets kept), so their markers are not text clozes."""
+    chars = list(text)
+    for fence in fences:
+        assert fence.map is not None
+        first = source.offset(fence.map[0] + 1) - start_offset
+        last = source.offset(fence.map[1] + 1) if fence.map[1] < len(source.line_starts) else len(source.text)
+        for i in range(first, min(last - start_offset, len(chars))):
+            if chars[i] != "\n":
+                chars[i] = " "
+    return "".join(chars)
+
+
+def _check_clozes(note: RawNote, diagnostics: Diagnostics) -> tuple[set[int], dict[int, set[int]]]:
+    """Cloze numbers in the text, and per diagram fence (by line) the numbers of its occlusion markers."""
     source = note.source
     ordinals: set[int] = set()
     found, problems = cloze.scan(note.title)
@@ -67,11 +91,48 @@ def _check_clozes(note: RawNote, diagnostics: Diagnostics) -> set[int]:
         diagnostics.error(source.location(title_start + problem.offset), problem.code, problem.message, problem.length)
     ordinals.update(c.ordinal for c in found)
     body, body_start = body_text(note)
-    found, problems = cloze.scan(body)
+    fences = diagram_fences(note)
+    found, problems = cloze.scan(_blank_lines(body, body_start, source, fences))
     for problem in problems:
         diagnostics.error(source.location(body_start + problem.offset), problem.code, problem.message, problem.length)
     ordinals.update(c.ordinal for c in found)
-    return ordinals
+    markers: dict[int, set[int]] = {}
+    for fence in fences:
+        assert fence.map is not None
+        content_start = source.offset(fence.map[0] + 2) if fence.map[0] + 1 < len(source.line_starts) else 0
+        found, problems = cloze.scan(fence.content)
+        for problem in problems:
+            location = source.location(content_start + problem.offset)
+            diagnostics.error(location, problem.code, problem.message, problem.length)
+        if found:
+            markers[fence.map[0] + 1] = {c.ordinal for c in found}
+    return ordinals, markers
+
+
+def _note_kind(
+    note: RawNote, meta: NoteMeta | None, ordinals: set[int], markers: dict[int, set[int]], diagnostics: Diagnostics
+) -> tuple[NoteKind, set[int]]:
+    source = note.source
+    if markers:
+        fence_lines = sorted(markers)
+        for extra in fence_lines[1:]:
+            diagnostics.error(
+                Location(source.path, extra, 1),
+                "E055",
+                f"found a second diagram with occlusion markers (the first is on line {fence_lines[0]}); expected "
+                "one occluded diagram per note, because Anki occludes one image. Move it to a note of its own",
+            )
+        if ordinals:
+            diagnostics.error(
+                Location(source.path, note.title_line, note.title_col),
+                "E054",
+                "found text clozes in a note whose diagram has occlusion markers; expected one or the other: the "
+                "occluded diagram already makes one card per number. Move the clozes to another note",
+            )
+        return NoteKind.OCCLUSION, markers[fence_lines[0]]
+    if ordinals:
+        return NoteKind.CLOZE, ordinals
+    return (meta.type if meta and meta.type else NoteKind.BASIC), set()
 
 
 def _check_html(note: RawNote, diagnostics: Diagnostics) -> None:
@@ -154,7 +215,8 @@ def _note(
         diagnostics.error(
             heading, "E040", "empty front: the heading has no text; expected the question or term after `## `"
         )
-    ordinals = _check_clozes(note, diagnostics)
+    text_ordinals, markers = _check_clozes(note, diagnostics)
+    kind, ordinals = _note_kind(note, meta, text_ordinals, markers, diagnostics)
     title_has_cloze = bool(cloze.scan(note.title)[0])
     if not note.body and not title_has_cloze:
         diagnostics.error(
@@ -166,7 +228,6 @@ def _note(
     _check_html(note, diagnostics)
     _check_images(note, media, diagnostics)
 
-    kind = NoteKind.CLOZE if ordinals else (meta.type if meta and meta.type else NoteKind.BASIC)
     if ordinals and meta is not None and meta.type is NoteKind.REVERSE:
         assert note.meta is not None
         where = Embedded(source, note.meta.text, note.meta.text_line, note.meta.text_col)
@@ -174,8 +235,8 @@ def _note(
         diagnostics.error(
             location,
             "E053",
-            "found `type: reverse` on a note with clozes; expected one or the other: a cloze note already "
-            "makes one card per cloze number. Remove `type: reverse` or the clozes",
+            "found `type: reverse` on a note with clozes or occlusion markers; expected one or the other: such a "
+            "note already makes one card per cloze number. Remove `type: reverse` or the clozes",
             length,
         )
     # A note with other problems still takes part in the duplicate-id check, so all problems show at once.

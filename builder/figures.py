@@ -1,0 +1,101 @@
+"""Figures: diagram fences in validated notes → rendered, sanitised SVG media and occlusion masks."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from builder.diagnostics import Diagnostics, Location
+from builder.diagrams.base import DiagramError
+from builder.diagrams.cache import DiagramCache
+from builder.diagrams.occlusion import Mask, OcclusionLabel, find_label_boxes, strip_markers
+from builder.diagrams.runner import DiagramDiagnostic, DiagramRequest, RenderedDiagram, render_all
+from builder.models import NoteKind
+from builder.progress import interactive
+from builder.validate import ValidatedDeck, diagram_fences, fence_language
+
+#: Where a diagram sits: the note file as shown in diagnostics, and the line of its opening fence.
+FigureKey = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every rendered diagram of a build, and the masks of the occluded ones."""
+
+    images: Mapping[FigureKey, RenderedDiagram] = field(default_factory=dict)
+    masks: Mapping[FigureKey, tuple[Mask, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Fence:
+    key: FigureKey
+    lang: str
+    source: str
+    labels: tuple[OcclusionLabel, ...]
+    occluded: bool
+
+
+def _fences(deck: ValidatedDeck, diagnostics: Diagnostics) -> list[_Fence]:
+    out = []
+    for spec in deck.notes:
+        raw = deck.files[spec.file_index].notes[spec.note_index]
+        for token in diagram_fences(raw):
+            assert token.map is not None
+            line = token.map[0] + 1
+            try:
+                source, labels = strip_markers(token.content)
+            except DiagramError as exc:
+                where = Location(raw.source.path, line + (exc.line or 0), exc.column or 1)
+                diagnostics.error(where, "D005", exc.message)
+                continue
+            occluded = spec.kind is NoteKind.OCCLUSION and bool(labels)
+            out.append(_Fence((raw.source.path, line), fence_language(token), source, tuple(labels), occluded))
+    return out
+
+
+def _id_prefix(key: FigureKey) -> str:
+    # Ids in two diagrams on one card must not clash; the prefix must start with a letter.
+    return "d" + hashlib.sha256(f"{key[0]}:{key[1]}".encode()).hexdigest()[:8]
+
+
+def render_figures(
+    decks: Sequence[ValidatedDeck],
+    diagnostics: Diagnostics,
+    *,
+    use_cache: bool,
+    timeout: float,
+    jobs: int | None = None,
+) -> Figures:
+    """Render every diagram fence once (cached, in parallel) and measure the masks of occluded labels."""
+    fences = [fence for deck in decks for fence in _fences(deck, diagnostics)]
+    if not fences:
+        return Figures()
+    requests = [DiagramRequest(f.lang, f.source, f.key[0], f.key[1], _id_prefix(f.key)) for f in fences]
+    outcome = render_all(
+        requests,
+        cache=DiagramCache.default() if use_cache else None,
+        jobs=jobs or max(1, os.cpu_count() or 1),
+        timeout=timeout,
+        progress=interactive(sys.stderr),
+    )
+    images: dict[FigureKey, RenderedDiagram] = {}
+    masks: dict[FigureKey, tuple[Mask, ...]] = {}
+    for fence, result in zip(fences, outcome.results, strict=True):
+        if isinstance(result, DiagramDiagnostic):
+            diagnostics.error(Location(result.path, result.line, result.col), result.code, result.message)
+            continue
+        images[fence.key] = result
+        if fence.occluded:
+            try:
+                masks[fence.key] = tuple(find_label_boxes(result.text, fence.labels))
+            except DiagramError as exc:
+                diagnostics.error(
+                    Location(fence.key[0], fence.key[1] + (exc.line or 0), exc.column or 1),
+                    "D006",
+                    f"{exc.message}; expected every marked label to appear as text in the rendered diagram. "
+                    'Mark whole node labels, e.g. node [label="{{c1::Tokenizer}}"]',
+                )
+    return Figures(images, masks)
