@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import threading
+import xml.etree.ElementTree as ET
 
 from builder.diagrams.base import DiagramEngine, DiagramSyntaxError, run_process
+from builder.diagrams.occlusion import Mask
 
 SMALL = {
     "dot": 'digraph G {\n  rankdir=LR;\n  tok [label="Tokenizer"];\n  sam [label="Sampler"];\n  tok -> sam;\n}\n',
@@ -79,3 +82,36 @@ class PassthroughEngine:
 
     def render(self, source: str, *, timeout: float) -> str:
         return source
+
+
+def label_anchors(svg: str, *, nodes: bool = False) -> dict[str, tuple[float, float]]:
+    """Each <text>'s (x, y) (or, with `nodes`, each g.node's origin: Mermaid centres nodes there) as fractions
+    of the viewBox, following translate() and nested <svg> viewBox offsets (D2) on the way down."""
+    root = ET.fromstring(svg)
+    vx, vy, vw, vh = (float(v) for v in root.attrib["viewBox"].split())
+    out: dict[str, tuple[float, float]] = {}
+
+    def visit(el: ET.Element, dx: float, dy: float) -> None:
+        for child in el:
+            cx, cy = dx, dy
+            move = re.search(r"translate\(\s*([-\d.]+)[ ,]+([-\d.]+)", child.get("transform", ""))
+            if move:
+                cx, cy = cx + float(move.group(1)), cy + float(move.group(2))
+            if child.tag.endswith("}svg"):
+                inner = [float(v) for v in child.attrib["viewBox"].split()]
+                cx, cy = cx - inner[0], cy - inner[1]
+            text = " ".join("".join(child.itertext()).split())
+            if nodes and "node" in child.get("class", "").split():
+                # Keyed without spaces: wrapped rows are separate <tspan>s with nothing between them.
+                out[text.replace(" ", "")] = ((cx - vx) / vw, (cy - vy) / vh)
+            elif not nodes and child.tag.endswith("}text"):
+                out[text] = ((float(child.attrib["x"]) + cx - vx) / vw, (float(child.attrib["y"]) + cy - vy) / vh)
+            visit(child, cx, cy)
+
+    visit(root, 0.0, 0.0)
+    return out
+
+
+def contains(mask: Mask, point: tuple[float, float]) -> bool:
+    x, y = point
+    return mask.left <= x <= mask.left + mask.width and mask.top <= y <= mask.top + mask.height

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from diagram_testkit import contains, label_anchors
 
 from builder.diagrams import ENGINES
 from builder.diagrams.base import DiagramError
@@ -26,39 +26,6 @@ DOT = """digraph pipeline {
 
 def _render(lang: str, source: str) -> str:
     return sanitize_svg(ENGINES[lang].render(source, timeout=60), id_prefix="o")
-
-
-def _anchors(svg: str, *, nodes: bool = False) -> dict[str, tuple[float, float]]:
-    """Each <text>'s (x, y) (or, with `nodes`, each g.node's origin: Mermaid centres nodes there) as fractions
-    of the viewBox, following translate() and nested <svg> viewBox offsets (D2) on the way down."""
-    root = ET.fromstring(svg)
-    vx, vy, vw, vh = (float(v) for v in root.attrib["viewBox"].split())
-    out: dict[str, tuple[float, float]] = {}
-
-    def visit(el: ET.Element, dx: float, dy: float) -> None:
-        for child in el:
-            cx, cy = dx, dy
-            move = re.search(r"translate\(\s*([-\d.]+)[ ,]+([-\d.]+)", child.get("transform", ""))
-            if move:
-                cx, cy = cx + float(move.group(1)), cy + float(move.group(2))
-            if child.tag.endswith("}svg"):
-                inner = [float(v) for v in child.attrib["viewBox"].split()]
-                cx, cy = cx - inner[0], cy - inner[1]
-            text = " ".join("".join(child.itertext()).split())
-            if nodes and "node" in child.get("class", "").split():
-                # Keyed without spaces: wrapped rows are separate <tspan>s with nothing between them.
-                out[text.replace(" ", "")] = ((cx - vx) / vw, (cy - vy) / vh)
-            elif not nodes and child.tag.endswith("}text"):
-                out[text] = ((float(child.attrib["x"]) + cx - vx) / vw, (float(child.attrib["y"]) + cy - vy) / vh)
-            visit(child, cx, cy)
-
-    visit(root, 0.0, 0.0)
-    return out
-
-
-def _contains(mask: Mask, point: tuple[float, float]) -> bool:
-    x, y = point
-    return mask.left <= x <= mask.left + mask.width and mask.top <= y <= mask.top + mask.height
 
 
 def test_strip_markers_keeps_text_and_positions() -> None:
@@ -86,14 +53,14 @@ def test_graphviz_masks_cover_the_marked_labels() -> None:
     assert "{{" not in clean
     svg = _render("dot", clean)
     masks = find_label_boxes(svg, labels)
-    anchors = _anchors(svg)
+    anchors = label_anchors(svg)
     by_ordinal = {m.ordinal: m for m in masks}
     assert sorted(by_ordinal) == [1, 2, 3] and len(masks) == 3
-    assert _contains(by_ordinal[1], anchors["Tokenizer"])
-    assert _contains(by_ordinal[2], anchors["Sampler"])
-    assert _contains(by_ordinal[3], anchors["Two"]) and _contains(by_ordinal[3], anchors["Lines"])
+    assert contains(by_ordinal[1], anchors["Tokenizer"])
+    assert contains(by_ordinal[2], anchors["Sampler"])
+    assert contains(by_ordinal[3], anchors["Two"]) and contains(by_ordinal[3], anchors["Lines"])
     for mask in masks:
-        assert not _contains(mask, anchors["Embeddings"])  # the unmarked node stays visible
+        assert not contains(mask, anchors["Embeddings"])  # the unmarked node stays visible
         assert mask.left >= 0 and mask.left + mask.width <= 1 and mask.top >= 0 and mask.top + mask.height <= 1
     # The mask covers the label's whole width, not only its anchor: estimate ~0.5 em per glyph at 14 px.
     view_width = float(ET.fromstring(svg).attrib["viewBox"].split()[2])
@@ -104,7 +71,7 @@ def test_edge_labels_get_a_text_box() -> None:
     clean, labels = strip_markers('digraph { a -> b [label="{{c1::tokens}}"]; }')
     svg = _render("dot", clean)
     (mask,) = find_label_boxes(svg, labels)
-    assert _contains(mask, _anchors(svg)["tokens"])
+    assert contains(mask, label_anchors(svg)["tokens"])
     assert mask.width < 0.9 and mask.height < 0.5  # not the whole picture
 
 
@@ -118,9 +85,9 @@ def test_mermaid_and_d2_node_masks(lang: str) -> None:
     svg = _render(lang, clean)
     masks = find_label_boxes(svg, labels)
     assert [m.ordinal for m in masks] == [1, 2]
-    anchors = _anchors(svg, nodes=lang == "mermaid")
-    assert _contains(masks[0], anchors["Tokenizer"]) and _contains(masks[1], anchors["Sampler"])
-    assert not any(_contains(m, anchors["Decoder"]) for m in masks)
+    anchors = label_anchors(svg, nodes=lang == "mermaid")
+    assert contains(masks[0], anchors["Tokenizer"]) and contains(masks[1], anchors["Sampler"])
+    assert not any(contains(m, anchors["Decoder"]) for m in masks)
     first, second = masks
     apart_x = first.left + first.width < second.left or second.left + second.width < first.left
     apart_y = first.top + first.height < second.top or second.top + second.height < first.top
@@ -133,8 +100,8 @@ def test_mermaid_label_wrapped_onto_several_rows_is_found() -> None:
     svg = _render("mermaid", clean)
     assert svg.count("text-outer-tspan row") > 2  # really wrapped
     (mask,) = find_label_boxes(svg, labels)
-    anchors = _anchors(svg, nodes=True)
-    assert _contains(mask, anchors[long.replace(" ", "")]) and not _contains(mask, anchors["Other"])
+    anchors = label_anchors(svg, nodes=True)
+    assert contains(mask, anchors[long.replace(" ", "")]) and not contains(mask, anchors["Other"])
 
 
 def test_missing_label_is_a_clear_error() -> None:
