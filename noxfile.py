@@ -79,6 +79,6 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over builder/."""
-    _install(session, "diagrams")
+    _install(session, "diagrams", "preview")
     session.install(*CONSTRAINTS, "mypy", "types-PyYAML", "types-Pygments")
     session.run("mypy", "--strict", "builder")
