@@ -114,3 +114,16 @@ def test_coverage_map_names_real_notes(aws: Collection) -> None:
     assert len(ids) == aws.note_count()
     missing = sorted(cited - ids)
     assert missing == []
+
+
+def test_diagram_notes_across_all_engines(aws: Collection) -> None:
+    sources = "\n".join(p.read_text() for p in (REPO / "source" / "aws-ai-practitioner").rglob("*.md"))
+    fences = re.findall(r"^```(mermaid|d2|dot|graphviz)$", sources, re.MULTILINE)
+    assert len(fences) >= 8
+    assert {"mermaid", "d2"} <= set(fences) and {"dot", "graphviz"} & set(fences)
+    occlusion = aws.find_notes('"note:Deckforge Image Occlusion"')
+    assert len(occlusion) >= 2
+    for nid in occlusion:
+        assert aws.get_image_occlusion_note(nid).WhichOneof("value") == "note"
+    for name in ("diagram-llm-generation-loop", "diagram-rag-pipeline-occlusion", "diagram-rlhf-pipeline-occlusion"):
+        assert f"<!-- id: {name}" in sources
