@@ -26,6 +26,8 @@ THEME = "default"
 #: occlusion stage and look the same in every webview that shows the diagram as an <img>.
 CONFIG: dict[str, object] = {
     "deterministicIds": True,
+    # Rounded shapes are drawn with rough.js, which jitters its curves at random unless seeded.
+    "handDrawnSeed": 1,
     "flowchart": {"htmlLabels": False},
     "htmlLabels": False,
     "securityLevel": "strict",

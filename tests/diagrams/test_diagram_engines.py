@@ -143,3 +143,10 @@ def _alive(pid: int) -> bool:
             return False
         return True
     return state not in ("Z", "X")
+
+
+def test_mermaid_rounded_shapes_render_the_same_twice() -> None:
+    """Stadium and rounded shapes go through rough.js, which draws random curves unless seeded."""
+    source = 'flowchart TD\n  A(["Scoring offline?"]) -->|yes| B["Batch"]\n  A -->|no| C("Real-time")\n'
+    engine = ENGINES["mermaid"]
+    assert engine.render(source, timeout=60) == engine.render(source, timeout=60)
