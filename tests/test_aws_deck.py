@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from anki.collection import Collection
@@ -127,3 +128,12 @@ def test_diagram_notes_across_all_engines(aws: Collection) -> None:
         assert aws.get_image_occlusion_note(nid).WhichOneof("value") == "note"
     for name in ("diagram-llm-generation-loop", "diagram-rag-pipeline-occlusion", "diagram-rlhf-pipeline-occlusion"):
         assert f"<!-- id: {name}" in sources
+
+
+def test_every_svg_in_the_deck_is_safe(aws: Collection) -> None:
+    from builder.diagrams.sanitize import check_svg_safe
+
+    svgs = sorted(Path(aws.media.dir()).glob("*.svg"))
+    assert len(svgs) >= 8
+    for svg in svgs:
+        assert check_svg_safe(svg.read_text()) == [], svg.name
