@@ -18,39 +18,40 @@ def _install(session: nox.Session, *extras: str) -> None:
     session.install(*CONSTRAINTS, "-e", target)
 
 
+def _builder(session: nox.Session, command: str, *extras: str) -> None:
+    """Install the builder with `extras` and run `python -m builder <command>` with the session's arguments."""
+    _install(session, *extras)
+    session.run("python", "-m", "builder", command, *session.posargs)
+
+
 @nox.session(python=PYTHON)
 def build(session: nox.Session) -> None:
     """Validate every deck under source/ and write dist/<deck>-<version>.apkg."""
-    _install(session, "diagrams")
-    session.run("python", "-m", "builder", "build", *session.posargs)
+    _builder(session, "build", "diagrams")
 
 
 @nox.session(python=PYTHON)
 def check(session: nox.Session) -> None:
     """Validate every deck and report all problems, without writing anything."""
-    _install(session, "diagrams")
-    session.run("python", "-m", "builder", "check", *session.posargs)
+    _builder(session, "check", "diagrams")
 
 
 @nox.session(python=PYTHON)
 def preview(session: nox.Session) -> None:
     """Build, then write dist/preview/index.html: every card as Anki renders it, light and night, searchable."""
-    _install(session, "diagrams", "preview")
-    session.run("python", "-m", "builder", "preview", *session.posargs)
+    _builder(session, "preview", "diagrams", "preview")
 
 
 @nox.session(python=PYTHON)
 def release(session: nox.Session) -> None:
     """Build, check every manifest is recorded, write dist/SHA256SUMS and dist/RELEASE_NOTES.md."""
-    _install(session, "diagrams")
-    session.run("python", "-m", "builder", "release", *session.posargs)
+    _builder(session, "release", "diagrams")
 
 
 @nox.session(python=PYTHON)
 def record(session: nox.Session) -> None:
     """Build and keep each manifest under source/<deck>/releases/: run it when bumping a version."""
-    _install(session, "diagrams")
-    session.run("python", "-m", "builder", "record", *session.posargs)
+    _builder(session, "record", "diagrams")
 
 
 @nox.session(python=PYTHON)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from builder import __version__
 from builder.build import Options, build, compile_decks, record, release_files
-from builder.diagnostics import FORMATTERS, BuildFailed, Diagnostic, Diagnostics
+from builder.diagnostics import FORMATTERS, BuildFailed, Diagnostics
 from builder.diff import compare, format_markdown, read_release
 from builder.diff import format_text as format_diff_text
 from builder.fixids import fix_ids
@@ -33,14 +33,8 @@ def _options(args: argparse.Namespace) -> Options:
     )
 
 
-def _report(diagnostics: Sequence[Diagnostic], fmt: str) -> None:
-    if diagnostics:
-        sys.stderr.write(FORMATTERS[fmt](diagnostics))
-
-
 def _cmd_check(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     decks = compile_decks(_options(args), diagnostics)
-    _report(diagnostics.sorted(), args.format)
     for deck in decks:
         print(f"ok {deck.slug} {deck.config.version}: {len(deck.notes)} notes")
     return EXIT_OK
@@ -48,7 +42,6 @@ def _cmd_check(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
 
 def _cmd_build(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     outputs = build(_options(args), diagnostics)
-    _report(diagnostics.sorted(), args.format)
     for output in outputs:
         deck = output.release.deck
         print(
@@ -60,7 +53,6 @@ def _cmd_build(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
 def _cmd_record(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     options = _options(args)
     outputs = build(options, diagnostics)
-    _report(diagnostics.sorted(), args.format)
     for path in record(options, outputs):
         print(f"recorded {path.as_posix()}; commit it with the version bump")
     return EXIT_OK
@@ -69,27 +61,23 @@ def _cmd_record(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
 def _cmd_release(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     options = _options(args)
     outputs = build(options, diagnostics)
-    notes = release_files(options, outputs, diagnostics)
-    _report(diagnostics.sorted(), args.format)
-    for path in notes:
+    for path in release_files(options, outputs, diagnostics):
         print(f"wrote {path.as_posix()}")
-    return EXIT_INPUT if diagnostics.errors else EXIT_OK
+    return EXIT_OK
 
 
 def _cmd_fix_ids(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     fixed = fix_ids(args.source, diagnostics)
-    _report(diagnostics.sorted(), args.format)
     for result in fixed:
         print(f"{result.path.as_posix()}: added {len(result.ids)} id(s): {', '.join(result.ids)}")
     if not fixed:
         print("every note already has an id")
-    return EXIT_INPUT if diagnostics.errors else EXIT_OK
+    return EXIT_OK
 
 
 def _cmd_preview(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     options = _options(args)
     outputs = build(options, diagnostics)
-    _report(diagnostics.sorted(), args.format)
     try:
         page = write_preview([o.path for o in outputs], options.out / "preview")
     except PreviewError as exc:
@@ -158,10 +146,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     diagnostics = Diagnostics()
     try:
-        return COMMANDS[args.command][1](args, diagnostics)
-    except BuildFailed as failed:
-        _report(failed.diagnostics, args.format)
-        return EXIT_INPUT
+        code = COMMANDS[args.command][1](args, diagnostics)
+    except BuildFailed:
+        # Stages raise after collecting; everything they found is already in `diagnostics`.
+        code = EXIT_INPUT
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+    found = diagnostics.sorted()
+    if found:
+        sys.stderr.write(FORMATTERS[args.format](found))
+    return EXIT_INPUT if diagnostics.errors else code

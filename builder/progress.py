@@ -19,12 +19,24 @@ def interactive(stream: TextIO) -> bool:
 class Progress:
     """`with Progress("rendering", n) as bar: bar.advance()`: redraws at most ten times a second."""
 
-    def __init__(self, label: str, total: int, stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        total: int,
+        stream: TextIO | None = None,
+        *,
+        enabled: bool | None = None,
+        min_items: int = MIN_ITEMS,
+        keep: bool = False,
+    ) -> None:
+        """`enabled` overrides the terminal check; `keep` leaves the finished bar on screen instead of clearing it."""
         self.label = label
         self.total = total
         self.done = 0
         self.stream = stream or sys.stderr
-        self.enabled = total >= MIN_ITEMS and interactive(self.stream)
+        wanted = interactive(self.stream) if enabled is None else enabled
+        self.enabled = wanted and total >= min_items
+        self.keep = keep
         self._drawn = 0.0
 
     def __enter__(self) -> Progress:
@@ -45,6 +57,6 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         if self.enabled:
-            # Clear the line so diagnostics and the summary start on a clean one.
-            self.stream.write("\r" + " " * 60 + "\r")
+            # Either keep the finished bar, or clear the line so diagnostics start on a clean one.
+            self.stream.write("\n" if self.keep else "\r" + " " * 60 + "\r")
             self.stream.flush()

@@ -5,10 +5,19 @@ from __future__ import annotations
 import io
 import os
 import pty
+import select
 
 import pytest
 
 from builder.progress import Progress
+
+
+def _drain(leader: int) -> str:
+    """Everything written to the terminal so far; one read may return only part of it."""
+    chunks = []
+    while select.select([leader], [], [], 0.2)[0]:
+        chunks.append(os.read(leader, 65536))
+    return b"".join(chunks).decode()
 
 
 def test_bar_draws_on_a_terminal_and_clears_itself(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -19,7 +28,7 @@ def test_bar_draws_on_a_terminal_and_clears_itself(monkeypatch: pytest.MonkeyPat
             for _ in range(500):
                 bar.advance()
         tty.flush()
-        shown = os.read(leader, 65536).decode()
+        shown = _drain(leader)
     os.close(leader)
     assert "rendering  [##############################] 500/500" in shown
     assert shown.endswith("\r" + " " * 60 + "\r")
@@ -43,6 +52,6 @@ def test_bar_is_silent_in_ci_even_on_a_terminal(monkeypatch: pytest.MonkeyPatch)
                 bar.advance()
         tty.write("end")
         tty.flush()
-        shown = os.read(leader, 65536).decode()
+        shown = _drain(leader)
     os.close(leader)
     assert shown == "end"

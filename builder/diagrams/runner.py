@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from builder.diagrams.base import (
 )
 from builder.diagrams.cache import DiagramCache, cache_key
 from builder.diagrams.sanitize import sanitize_svg
+from builder.progress import Progress
 
 SYNTAX = "D001"
 ENGINE_MISSING = "D002"
@@ -128,9 +128,10 @@ def render_all(
         else:
             to_render.append(job)
 
-    show_bar = progress and len(to_render) >= PROGRESS_MIN_RENDERS
-    bar = _Progress(len(to_render), progress_stream or sys.stderr) if show_bar else None
-    raw.update(_render_jobs(to_render, jobs=jobs, timeout=timeout, bar=bar))
+    with Progress(
+        "diagrams", len(to_render), progress_stream, enabled=progress, min_items=PROGRESS_MIN_RENDERS, keep=True
+    ) as bar:
+        raw.update(_render_jobs(to_render, jobs=jobs, timeout=timeout, bar=bar))
     if cache is not None:
         for job in to_render:
             result = raw[job.key]
@@ -162,7 +163,7 @@ def render_all(
 
 
 def _render_jobs(
-    jobs_to_run: Sequence[_Job], *, jobs: int, timeout: float, bar: _Progress | None
+    jobs_to_run: Sequence[_Job], *, jobs: int, timeout: float, bar: Progress
 ) -> dict[str, str | DiagramError]:
     out: dict[str, str | DiagramError] = {}
     if not jobs_to_run:
@@ -178,10 +179,7 @@ def _render_jobs(
                 out[job.key] = future.result()
             except DiagramError as exc:
                 out[job.key] = exc
-            if bar is not None:
-                bar.step()
-    if bar is not None:
-        bar.close()
+            bar.advance()
     return out
 
 
@@ -207,28 +205,3 @@ def _engine_diagnostic(
     return DiagramDiagnostic(
         request.path, line, error.column or 1, SYNTAX, f"{engine.name} diagram error: {error.message}"
     )
-
-
-class _Progress:
-    """A one-line bar on a terminal; the caller decides whether the stream is a terminal (and not CI)."""
-
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total = total
-        self.done = 0
-        self.stream = stream
-        self._draw()
-
-    def step(self) -> None:
-        self.done += 1
-        self._draw()
-
-    def close(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
-
-    def _draw(self) -> None:
-        width = 30
-        filled = width * self.done // max(1, self.total)
-        bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\rrendering diagrams [{bar}] {self.done}/{self.total}")
-        self.stream.flush()
