@@ -22,7 +22,7 @@ from builder.package import atomic_output, card_ordinals, write_apkg
 from builder.parse import parse_file
 from builder.progress import Progress
 from builder.render import render_deck
-from builder.source import display_path, find_decks, read_source
+from builder.source import DeckSource, display_path, find_decks
 from builder.validate import ValidatedDeck, validate_deck
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -49,28 +49,36 @@ class Output:
     cards: int
 
 
-def _check_decks_distinct(decks: Sequence[ValidatedDeck], folders: Sequence[Path], diagnostics: Diagnostics) -> None:
+def _check_decks_distinct(decks: Sequence[tuple[DeckSource, ValidatedDeck]], diagnostics: Diagnostics) -> None:
     """Anki matches decks by name and we derive ids from the deck id: both must differ between decks."""
     for key in ("id", "name"):
         seen: dict[object, Path] = {}
-        for deck, folder in zip(decks, folders, strict=True):
+        for source, deck in decks:
+            folder = source.folder
             value = getattr(deck.config, key)
             first = seen.setdefault(value, folder)
             if first != folder:
                 diagnostics.error(
-                    Location(display_path(folder / "deck.toml")),
+                    Location(source.config.path),
                     "E013",
                     f"deck {key} {value!r} is also used by {display_path(first / 'deck.toml')}; expected every "
                     f"deck to have its own {key}. Change one of them",
                 )
 
 
-def compile_decks(options: Options, diagnostics: Diagnostics) -> list[Deck]:
+@dataclass(frozen=True)
+class CompiledDeck:
+    """A rendered deck and the folder it came from (its deck.toml locates the release guards' messages)."""
+
+    deck: Deck
+    source: DeckSource
+
+
+def compile_decks(options: Options, diagnostics: Diagnostics) -> list[CompiledDeck]:
     """Read, parse, validate and render every deck; raise BuildFailed with all problems if any."""
     sources = find_decks(options.source, diagnostics)
     library = MediaLibrary(options.media)
-    validated: list[ValidatedDeck] = []
-    folders: list[Path] = []
+    kept: list[tuple[DeckSource, ValidatedDeck]] = []
     for source in sources:
         config = load_deck_config(source.config, diagnostics)
         slug = source.folder.name
@@ -87,9 +95,9 @@ def compile_decks(options: Options, diagnostics: Diagnostics) -> list[Deck]:
                 parsed.append(parse_file(file))
                 bar.advance()
         if config is not None:
-            validated.append(validate_deck(slug, config, parsed, library, diagnostics))
-            folders.append(source.folder)
-    _check_decks_distinct(validated, folders, diagnostics)
+            kept.append((source, validate_deck(slug, config, parsed, library, diagnostics)))
+    _check_decks_distinct(kept, diagnostics)
+    validated = [deck for _, deck in kept]
     if diagnostics.errors:
         raise BuildFailed(diagnostics.sorted())
     figures = render_figures(validated, diagnostics, use_cache=options.use_cache, timeout=options.diagram_timeout)
@@ -102,11 +110,11 @@ def compile_decks(options: Options, diagnostics: Diagnostics) -> list[Deck]:
         diagnostics.promote_warnings()
     if diagnostics.errors:
         raise BuildFailed(diagnostics.sorted())
-    return rendered
+    return [CompiledDeck(deck, source) for deck, (source, _) in zip(rendered, kept, strict=True)]
 
 
-def _plan(options: Options, deck: Deck, diagnostics: Diagnostics) -> Release | None:
-    folder = options.source / deck.slug
+def _plan(compiled: CompiledDeck, diagnostics: Diagnostics) -> Release | None:
+    deck, folder = compiled.deck, compiled.source.folder
     try:
         epoch = source_date_epoch(folder)
     except EpochError as exc:
@@ -121,10 +129,7 @@ def _plan(options: Options, deck: Deck, diagnostics: Diagnostics) -> Release | N
             f"{exc}; expected a manifest written by `python -m builder record`. Restore it from git",
         )
         return None
-    config = read_source(folder / "deck.toml", diagnostics)
-    if config is None:
-        return None
-    return plan_release(deck, found[1] if found else None, config, epoch.value, diagnostics)
+    return plan_release(deck, found[1] if found else None, compiled.source.config, epoch.value, diagnostics)
 
 
 def build(options: Options, diagnostics: Diagnostics) -> list[Output]:
@@ -133,7 +138,7 @@ def build(options: Options, diagnostics: Diagnostics) -> list[Output]:
     Nothing is written unless every deck compiled and passed the release guards.
     """
     decks = compile_decks(options, diagnostics)
-    releases = [_plan(options, deck, diagnostics) for deck in decks]
+    releases = [_plan(compiled, diagnostics) for compiled in decks]
     if diagnostics.errors:
         raise BuildFailed(diagnostics.sorted())
     outputs = []

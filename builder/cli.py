@@ -34,8 +34,8 @@ def _options(args: argparse.Namespace) -> Options:
 
 
 def _cmd_check(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
-    decks = compile_decks(_options(args), diagnostics)
-    for deck in decks:
+    for compiled in compile_decks(_options(args), diagnostics):
+        deck = compiled.deck
         print(f"ok {deck.slug} {deck.config.version}: {len(deck.notes)} notes")
     return EXIT_OK
 

@@ -11,7 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.manifest import Manifest, ManifestError, ManifestNote, ManifestNotetype, load, plain_front
+from builder.manifest import Manifest, ManifestError, ManifestNote, ManifestNotetype, load, visible_text
 from builder.models import NoteKind
 
 
@@ -128,7 +128,7 @@ def _from_apkg(path: Path) -> Manifest:
                 hash=digest,
                 mod=mod,
                 source=path.name,
-                front=plain_front(str(sort_field)),
+                front=visible_text(str(sort_field)),
                 removed="::removed" in tags,
             )
         )

@@ -6,12 +6,12 @@ Each rule has a code, a name and a rationale (docs/linting.md). A note silences 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from builder import cloze
 from builder.diagnostics import Diagnostics, did_you_mean
+from builder.manifest import visible_text
 from builder.models import NoteKind, NoteSpec, RenderedNote
 from builder.notetypes import NOTETYPES
 from builder.validate import ValidatedDeck, body_text
@@ -37,14 +37,6 @@ class LintNote:
     back_html: str
     #: The raw Markdown body and title, for rules that count deletions.
     source_text: str
-
-
-def visible(html: str) -> str:
-    # Block tags become spaces, inline ones vanish: "a <em>b</em>?" reads "a b?".
-    text = re.sub(r"</?(?:p|div|li|ul|ol|br|tr|td|th|table|pre|h\d)\b[^>]*>", " ", html)
-    text = re.sub(r"<[^>]+>", "", text)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def _long_answer(n: LintNote) -> str | None:
@@ -123,8 +115,8 @@ def _lint_notes(deck: ValidatedDeck, notes: Sequence[RenderedNote]) -> list[Lint
         notetype = NOTETYPES[note.kind]
         back_html = note.fields[notetype.back_field]
         source_text = raw.title + "\n" + body_text(raw)[0]
-        front = visible(note.fields[notetype.front_field])
-        out.append(LintNote(spec, note, front, visible(back_html), back_html, source_text))
+        front = visible_text(note.fields[notetype.front_field])
+        out.append(LintNote(spec, note, front, visible_text(back_html), back_html, source_text))
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from html import unescape
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -61,9 +62,10 @@ class ManifestError(Exception):
     """A manifest that cannot be read; the message says which file and why."""
 
 
-def plain_front(html: str) -> str:
-    text = re.sub(r"<[^>]+>", "", html)
-    return re.sub(r"\s+", " ", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+def visible_text(html: str) -> str:
+    """The text a learner reads in a field: block tags become spaces, inline ones vanish ("a <em>b</em>?")."""
+    text = re.sub(r"</?(?:p|div|li|ul|ol|br|tr|td|th|table|pre|h\d)\b[^>]*>", " ", html)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", text))).strip()
 
 
 def build_manifest(
@@ -78,7 +80,7 @@ def build_manifest(
             hash=note.content_hash,
             mod=mods[note.note_id],
             source=f"{note.location.path}:{note.location.line}",
-            front=plain_front(note.fields[NOTETYPES[note.kind].front_field]),
+            front=visible_text(note.fields[NOTETYPES[note.kind].front_field]),
             removed=note.note_id in removed,
         )
         for note in deck.notes

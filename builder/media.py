@@ -35,8 +35,15 @@ class MediaLibrary:
 
     root: Path
     _files: dict[str, MediaFile] = field(default_factory=dict)
+    _checked: dict[str, Path | MediaProblem] = field(default_factory=dict)
 
     def check(self, src: str) -> Path | MediaProblem:
+        """Validation and rendering both ask; the file system is asked once per reference."""
+        if src not in self._checked:
+            self._checked[src] = self._check(src)
+        return self._checked[src]
+
+    def _check(self, src: str) -> Path | MediaProblem:
         if _SCHEME.match(src) or src.startswith("//"):
             return MediaProblem(
                 "E062",

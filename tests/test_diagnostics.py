@@ -6,6 +6,7 @@ exact output of `check`. Regenerate with UPDATE_GOLDEN=1 and review the diff lik
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -80,8 +81,6 @@ def test_github_and_json_formats(
     assert main(["check"]) == 1
     assert capsys.readouterr().err.startswith("::error file=")
     assert main(["check", "--format", "json"]) == 1
-    import json
-
     (row,) = json.loads(capsys.readouterr().err)
     assert row == {
         "path": "source/fixture/notes.md",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import zipfile
@@ -92,8 +93,6 @@ def test_occlusion_note_is_native_image_occlusion(imported: Collection) -> None:
 
 def test_every_svg_in_the_package_is_safe(diagram_apkg: Path) -> None:
     with zipfile.ZipFile(diagram_apkg) as archive:
-        import json
-
         names = json.loads(archive.read("media"))
         svgs = [archive.read(index).decode() for index, name in names.items() if name.endswith(".svg")]
     assert len(svgs) == 4

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -105,8 +107,6 @@ def test_unchanged_notes_keep_their_mod(starter: Path, monkeypatch: pytest.Monke
     assert _run(starter, monkeypatch, "1700000000", "record") == 0
     _edit_sources(starter / "source" / "starter")
     assert _run(starter, monkeypatch, "1700100000", "build") == 0
-    import json
-
     manifest = json.loads((starter / "dist/starter-0.4.0.json").read_text())
     mods = {n["id"]: n["mod"] for n in manifest["notes"]}
     assert mods.pop("python-sorted") == 1700100000
@@ -198,7 +198,5 @@ def test_release_writes_checksums_and_notes(
     assert notes.startswith("# Starter Deck 0.4.0\n\n## Changes from 0.3.0 to 0.4.0\n")
     sums = (starter / "dist/SHA256SUMS").read_text().splitlines()
     assert [line.split("  ")[1] for line in sums] == ["starter-0.4.0.apkg", "starter-0.4.0.json"]
-    import hashlib
-
     digest = hashlib.sha256((starter / "dist/starter-0.4.0.apkg").read_bytes()).hexdigest()
     assert sums[0] == f"{digest}  starter-0.4.0.apkg"
