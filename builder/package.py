@@ -1,4 +1,4 @@
-"""Packaging: a rendered deck → a deterministic .apkg (genanki's collection, our own zip), written atomically."""
+"""Packaging: a rendered deck → a deterministic .apkg (genanki's schema, our inserts and zip), written atomically."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 import os
 import sqlite3
 import tempfile
-import warnings
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -16,44 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import genanki
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
 
 from builder.ids import stable_int
 from builder.models import Deck, RenderedNote
-from builder.notetypes import NOTETYPES, Notetype, stylesheet
+from builder.notetypes import NOTETYPES, stylesheet
 
 #: Zip entries carry this date, not the build's: same source, same bytes.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-
-
-class _Model(genanki.Model):  # type: ignore[misc]
-    """A genanki model whose JSON is exactly our notetype: fixed field and template ids included."""
-
-    def __init__(self, notetype: Notetype, css: str, mod: int) -> None:
-        super().__init__(
-            model_id=notetype.id,
-            name=notetype.name,
-            fields=[{"name": f.name} for f in notetype.fields],
-            templates=[{"name": t.name, "qfmt": t.question, "afmt": t.answer} for t in notetype.templates],
-            css=css,
-            model_type=genanki.Model.CLOZE if notetype.cloze else genanki.Model.FRONT_BACK,
-        )
-        self._notetype = notetype
-        self._mod = mod
-
-    def to_json(self, timestamp: float, deck_id: int) -> dict[str, Any]:
-        return self._notetype.schema11(self._mod, self.css)
-
-
-class _Note(genanki.Note):  # type: ignore[misc]
-    """A genanki note whose cards are the ones we computed, in order (genanki iterates a set)."""
-
-    def __init__(self, model: _Model, note: RenderedNote, due: int, ordinals: tuple[int, ...]) -> None:
-        super().__init__(model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid, due=due)
-        self._ordinals = ordinals
-
-    @property
-    def cards(self) -> list[genanki.Card]:
-        return [genanki.Card(ordinal) for ordinal in self._ordinals]
 
 
 def card_ordinals(note: RenderedNote) -> tuple[int, ...]:
@@ -69,34 +39,62 @@ def deck_description(deck: Deck) -> str:
     return f"{text}<br><br>{version}" if text else version
 
 
+def _deck_ids(deck: Deck) -> dict[str, int]:
+    """Every deck name the notes use, with its id: the configured id for the top deck, derived ids below it."""
+    names = sorted({deck.config.name} | {note.deck_name for note in deck.notes})
+    return {name: deck.config.id if name == deck.config.name else stable_int(deck.config.id, name) for name in names}
+
+
+def _decks_json(deck: Deck, ids: Mapping[str, int], default: str) -> str:
+    decks: dict[str, Any] = json.loads(default)
+    for name, deck_id in ids.items():
+        description = deck_description(deck) if name == deck.config.name else ""
+        decks[str(deck_id)] = genanki.Deck(deck_id, name, description).to_json()
+    return json.dumps(decks, sort_keys=True)
+
+
+def _models_json(deck: Deck, epoch: int, notetype_mods: Mapping[int, int]) -> str:
+    css = stylesheet()
+    used = sorted({NOTETYPES[note.kind] for note in deck.notes}, key=lambda nt: nt.id)
+    return json.dumps({str(nt.id): nt.schema11(notetype_mods.get(nt.id, epoch), css) for nt in used}, sort_keys=True)
+
+
 def _write_collection(
     path: Path, deck: Deck, epoch: int, mods: Mapping[str, int], notetype_mods: Mapping[int, int]
 ) -> None:
-    css = stylesheet()
-    models = {kind: _Model(nt, css, notetype_mods.get(nt.id, epoch)) for kind, nt in NOTETYPES.items()}
-    names = sorted({deck.config.name} | {note.deck_name for note in deck.notes})
-    decks = {
-        name: genanki.Deck(
-            deck.config.id if name == deck.config.name else stable_int(deck.config.id, name),
-            name,
-            deck_description(deck) if name == deck.config.name else "",
-        )
-        for name in names
-    }
+    """The collection, written with plain executemany: genanki's per-note inserts cost more than the rest of a build.
+
+    The schema and the `col` row are genanki's; notes and cards get consecutive ids from `epoch * 1000` in deck
+    order, each card the mod of its note, so the same deck and mods give the same database.
+    """
+    ids = _deck_ids(deck)
+    next_id = count(epoch * 1000)
+    notes: list[tuple[object, ...]] = []
+    cards: list[tuple[object, ...]] = []
     for due, note in enumerate(deck.notes, 1):
-        decks[note.deck_name].add_note(_Note(models[note.kind], note, due, card_ordinals(note)))
+        nid = next(next_id)
+        mod = mods.get(note.note_id, epoch)
+        notetype = NOTETYPES[note.kind]
+        tags = f" {' '.join(note.tags)} "
+        sort_field = note.fields[notetype.sort_field]
+        notes.append((nid, note.guid, notetype.id, mod, -1, tags, "\x1f".join(note.fields), sort_field, 0, 0, ""))
+        did = ids[note.deck_name]
+        for ordinal in card_ordinals(note):
+            cards.append((next(next_id), nid, did, ordinal, mod, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, ""))
     connection = sqlite3.connect(path)
     try:
-        cursor = connection.cursor()
-        with warnings.catch_warnings():
-            # genanki warns about HTML it does not know (e.g. MathJax delimiters); our HTML is generated.
-            warnings.simplefilter("ignore")
-            genanki.Package([decks[name] for name in names]).write_to_db(cursor, epoch, count(epoch * 1000))
-        cursor.executemany(
-            "UPDATE notes SET mod = ? WHERE guid = ?",
-            [(mods.get(note.note_id, epoch), note.guid) for note in deck.notes],
+        # A throwaway file: no journal and no fsync; the zip that holds it is written atomically.
+        connection.execute("PRAGMA journal_mode = OFF")
+        connection.execute("PRAGMA synchronous = OFF")
+        connection.executescript(APKG_SCHEMA)
+        connection.executescript(APKG_COL)
+        (default_decks,) = connection.execute("SELECT decks FROM col").fetchone()
+        connection.execute(
+            "UPDATE col SET decks = ?, models = ?",
+            (_decks_json(deck, ids, default_decks), _models_json(deck, epoch, notetype_mods)),
         )
-        cursor.execute("UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
+        connection.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", notes)
+        connection.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
         connection.commit()
     finally:
         connection.close()
