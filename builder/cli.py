@@ -9,13 +9,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from builder import __version__
-from builder.build import Options, build, compile_decks, record, release_files
+from builder.build import build, record, release_files
+from builder.compile import compile_decks
 from builder.diagnostics import FORMATTERS, BuildFailed, Diagnostics
 from builder.diff import compare, format_markdown, read_release
 from builder.diff import format_text as format_diff_text
 from builder.fixids import fix_ids
 from builder.manifest import ManifestError
+from builder.options import Options, available_cores
 from builder.preview import PreviewError, write_preview
+from builder.timing import Timer
 
 EXIT_OK = 0
 EXIT_INPUT = 1
@@ -30,7 +33,16 @@ def _options(args: argparse.Namespace) -> Options:
         strict=args.strict,
         use_cache=not args.no_cache,
         diagram_timeout=args.diagram_timeout,
+        jobs=args.jobs,
+        timer=args.timer,
     )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes of 1 or more, found {value}")
+    return value
 
 
 def _cmd_check(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
@@ -126,7 +138,18 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--media", type=Path, default=Path("media"), help="images (default: media)")
         cmd.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
         cmd.add_argument("--strict", action="store_true", help="treat linter warnings as errors")
-        cmd.add_argument("--no-cache", action="store_true", help="render every diagram afresh, keep no cache")
+        cmd.add_argument(
+            "--no-cache", action="store_true", help="compile every note and render every diagram afresh, keep no cache"
+        )
+        cmd.add_argument(
+            "-j",
+            "--jobs",
+            type=_positive_int,
+            default=available_cores(),
+            metavar="N",
+            help="processes compiling note files and rendering diagrams (default: cores available)",
+        )
+        cmd.add_argument("--timings", type=Path, metavar="FILE", help="write seconds spent per stage as JSON")
         cmd.add_argument(
             "--diagram-timeout", type=float, default=60.0, metavar="SECONDS", help="stop a diagram render after this"
         )
@@ -145,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse reports usage errors itself
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     diagnostics = Diagnostics()
+    args.timer = Timer()
     try:
         code = COMMANDS[args.command][1](args, diagnostics)
     except BuildFailed:
@@ -153,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+    if getattr(args, "timings", None) is not None:
+        args.timings.write_text(args.timer.to_json(), encoding="utf-8")
     found = diagnostics.sorted()
     if found:
         sys.stderr.write(FORMATTERS[args.format](found))

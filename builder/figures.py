@@ -1,4 +1,4 @@
-"""Figures: diagram fences in validated notes → rendered, sanitised SVG media and occlusion masks."""
+"""Figures: diagram fences of validated notes → rendered, sanitised SVG media and occlusion masks."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from builder.diagrams.cache import DiagramCache
 from builder.diagrams.occlusion import Mask, OcclusionLabel, find_label_boxes, strip_markers
 from builder.diagrams.runner import DiagramDiagnostic, DiagramRequest, RenderedDiagram, render_all
 from builder.models import NoteKind
+from builder.parse import RawNote
 from builder.progress import interactive
-from builder.validate import ValidatedDeck, diagram_fences, fence_language
+from builder.validate import diagram_fences, fence_language
 
 #: Where a diagram sits: the note file as shown in diagnostics, and the line of its opening fence.
 FigureKey = tuple[str, int]
@@ -38,10 +39,9 @@ class _Fence:
     occluded: bool
 
 
-def _fences(deck: ValidatedDeck, diagnostics: Diagnostics) -> list[_Fence]:
+def _fences(notes: Sequence[tuple[RawNote, NoteKind]], diagnostics: Diagnostics) -> list[_Fence]:
     out = []
-    for spec in deck.notes:
-        raw = deck.files[spec.file_index].notes[spec.note_index]
+    for raw, kind in notes:
         for token in diagram_fences(raw):
             assert token.map is not None
             line = token.map[0] + 1
@@ -51,7 +51,7 @@ def _fences(deck: ValidatedDeck, diagnostics: Diagnostics) -> list[_Fence]:
                 where = Location(raw.source.path, line + (exc.line or 0), exc.column or 1)
                 diagnostics.error(where, "D005", exc.message)
                 continue
-            occluded = spec.kind is NoteKind.OCCLUSION and bool(labels)
+            occluded = kind is NoteKind.OCCLUSION and bool(labels)
             out.append(_Fence((raw.source.path, line), fence_language(token), source, tuple(labels), occluded))
     return out
 
@@ -62,7 +62,7 @@ def _id_prefix(key: FigureKey) -> str:
 
 
 def render_figures(
-    decks: Sequence[ValidatedDeck],
+    notes: Sequence[tuple[RawNote, NoteKind]],
     diagnostics: Diagnostics,
     *,
     use_cache: bool,
@@ -70,7 +70,7 @@ def render_figures(
     jobs: int | None = None,
 ) -> Figures:
     """Render every diagram fence once (cached, in parallel) and measure the masks of occluded labels."""
-    fences = [fence for deck in decks for fence in _fences(deck, diagnostics)]
+    fences = _fences(notes, diagnostics)
     if not fences:
         return Figures()
     requests = [DiagramRequest(f.lang, f.source, f.key[0], f.key[1], _id_prefix(f.key)) for f in fences]

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from builder import cloze
 from builder.diagnostics import Diagnostics, did_you_mean
 from builder.manifest import visible_text
-from builder.models import NoteKind, NoteSpec, RenderedNote
+from builder.models import NoteKind, NoteSpec
 from builder.notetypes import NOTETYPES
-from builder.validate import ValidatedDeck, body_text
+from builder.parse import RawNote
+from builder.validate import body_text
 
 #: Visible characters a basic or reverse answer may have: about 25 words, three lines on a phone.
 ANSWER_LIMIT = 160
@@ -31,7 +32,6 @@ _PROMPT_WORDS = (
 @dataclass(frozen=True)
 class LintNote:
     spec: NoteSpec
-    note: RenderedNote
     front: str
     back: str
     back_html: str
@@ -40,7 +40,7 @@ class LintNote:
 
 
 def _long_answer(n: LintNote) -> str | None:
-    if n.note.kind.clozed or len(n.back) <= ANSWER_LIMIT:
+    if n.spec.kind.clozed or len(n.back) <= ANSWER_LIMIT:
         return None
     return (
         f"the answer has {len(n.back)} characters; expected at most {ANSWER_LIMIT} (one fact per card). "
@@ -49,7 +49,7 @@ def _long_answer(n: LintNote) -> str | None:
 
 
 def _list_on_basic(n: LintNote) -> str | None:
-    items = n.back_html.count("<li>") if not n.note.kind.clozed else 0
+    items = n.back_html.count("<li>") if not n.spec.kind.clozed else 0
     if items <= LIST_LIMIT:
         return None
     return (
@@ -59,7 +59,7 @@ def _list_on_basic(n: LintNote) -> str | None:
 
 
 def _crowded_cloze(n: LintNote) -> str | None:
-    if n.note.kind is not NoteKind.CLOZE:
+    if n.spec.kind is not NoteKind.CLOZE:
         return None
     found, _ = cloze.scan(n.source_text)
     counts: dict[int, int] = {}
@@ -75,7 +75,7 @@ def _crowded_cloze(n: LintNote) -> str | None:
 
 
 def _no_question(n: LintNote) -> str | None:
-    if n.note.kind is not NoteKind.BASIC:
+    if n.spec.kind is not NoteKind.BASIC:
         return None
     front = n.front.strip()
     first = front.split(" ", 1)[0].lower().strip(":")
@@ -108,45 +108,43 @@ def _silenced(rule: Rule, spec: NoteSpec) -> bool:
     return rule.code in spec.lint_ignore or rule.name in spec.lint_ignore
 
 
-def _lint_notes(deck: ValidatedDeck, notes: Sequence[RenderedNote]) -> list[LintNote]:
-    out = []
-    for spec, note in zip(deck.notes, notes, strict=True):
-        raw = deck.files[spec.file_index].notes[spec.note_index]
-        notetype = NOTETYPES[note.kind]
-        back_html = note.fields[notetype.back_field]
-        source_text = raw.title + "\n" + body_text(raw)[0]
-        front = visible_text(note.fields[notetype.front_field])
-        out.append(LintNote(spec, note, front, visible_text(back_html), back_html, source_text))
-    return out
+def front_text(kind: NoteKind, fields: tuple[str, ...]) -> str:
+    """What the card asks, as plain text: the key of the duplicate-front check."""
+    return visible_text(fields[NOTETYPES[kind].front_field])
 
 
-def lint_deck(deck: ValidatedDeck, notes: Sequence[RenderedNote], diagnostics: Diagnostics) -> None:
-    """Warnings for one deck; they become errors under --strict (the caller decides)."""
-    linted = _lint_notes(deck, notes)
-    for item in linted:
-        for name in item.spec.lint_ignore:
-            if name not in RULE_NAMES:
-                diagnostics.error(
-                    item.spec.location,
-                    "E038",
-                    f"unknown linter rule `{name}` in `ignore`; expected a rule code or name from docs/linting.md, "
-                    f"e.g. long-answer.{did_you_mean(name, RULE_NAMES)}",
-                )
-        for rule in RULES:
-            if _silenced(rule, item.spec):
-                continue
-            message = rule.check(item)
-            if message is not None:
-                diagnostics.warning(item.spec.location, rule.code, f"{message} [{rule.name}]")
-    first: dict[str, LintNote] = {}
-    for item in linted:
-        key = item.front.lower()
-        seen = first.setdefault(key, item)
-        if seen is not item and not _silenced(DUPLICATE_FRONT, item.spec):
+def lint_note(spec: NoteSpec, raw: RawNote, fields: tuple[str, ...], diagnostics: Diagnostics) -> None:
+    """The rules that look at one note; warnings become errors under --strict (the caller decides)."""
+    for name in spec.lint_ignore:
+        if name not in RULE_NAMES:
+            diagnostics.error(
+                spec.location,
+                "E038",
+                f"unknown linter rule `{name}` in `ignore`; expected a rule code or name from docs/linting.md, "
+                f"e.g. long-answer.{did_you_mean(name, RULE_NAMES)}",
+            )
+    back_html = fields[NOTETYPES[spec.kind].back_field]
+    item = LintNote(
+        spec, front_text(spec.kind, fields), visible_text(back_html), back_html, raw.title + "\n" + body_text(raw)[0]
+    )
+    for rule in RULES:
+        if _silenced(rule, spec):
+            continue
+        message = rule.check(item)
+        if message is not None:
+            diagnostics.warning(spec.location, rule.code, f"{message} [{rule.name}]")
+
+
+def check_duplicate_fronts(fronts: Sequence[tuple[NoteSpec, str]], diagnostics: Diagnostics) -> None:
+    """Two notes of one deck that ask the same thing (case-insensitive), each note with its front text."""
+    first: dict[str, tuple[NoteSpec, str]] = {}
+    for spec, front in fronts:
+        seen, _ = first.setdefault(front.lower(), (spec, front))
+        if seen is not spec and not _silenced(DUPLICATE_FRONT, spec):
             diagnostics.warning(
-                item.spec.location,
+                spec.location,
                 DUPLICATE_FRONT.code,
-                f"the front `{item.front[:60]}` is the same as the note at {seen.spec.location}; expected every "
+                f"the front `{front[:60]}` is the same as the note at {seen.location}; expected every "
                 "front to ask something different, or learners cannot tell which answer is wanted. "
                 f"Make it more specific [{DUPLICATE_FRONT.name}]",
             )

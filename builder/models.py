@@ -79,15 +79,18 @@ class NoteSpec(Frozen):
 
     note_id: str
     kind: NoteKind
-    deck_name: str
+    #: The file's `deck:` (appended to the deck name with `::`), or None for the deck itself.
+    subdeck: str | None
     tags: tuple[str, ...]
     location: Location
     #: Cloze numbers used (each makes one card), sorted; empty unless the note is a cloze note.
     cloze_numbers: tuple[int, ...]
     lint_ignore: tuple[str, ...]
     #: Index of the raw note in its parsed file, to reach its tokens without re-parsing.
-    file_index: int
     note_index: int
+
+    def deck_name(self, deck: str) -> str:
+        return deck if self.subdeck is None else f"{deck}::{self.subdeck}"
 
 
 class MediaFile(Frozen):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from html import escape
 from pathlib import Path
@@ -13,6 +14,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
@@ -23,15 +25,27 @@ from builder.figures import Figures
 from builder.ids import content_hash, note_guid
 from builder.markdown import parser
 from builder.media import MediaLibrary
-from builder.models import Deck, MediaFile, NoteKind, NoteSpec, RenderedNote
+from builder.models import DeckConfig, MediaFile, NoteKind, NoteSpec, RenderedNote
 from builder.parse import RawNote
-from builder.progress import Progress
-from builder.validate import ValidatedDeck, diagram_fences, fence_language
+from builder.validate import diagram_fences, fence_language
 
 _FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
 
+
+@dataclass(frozen=True)
+class RenderedFields:
+    fields: tuple[str, ...]
+    media: tuple[MediaFile, ...]
+
+
 #: What a fence of a given language turns into; languages not listed are highlighted as code.
 FenceRenderer = Callable[[Token, EnvType], str]
+
+
+@cache
+def _lexer(lang: str) -> Lexer:
+    # Looking a lexer up by name scans every plugin entry point; a deck uses a handful of languages.
+    return get_lexer_by_name(lang)
 
 
 def _render_code(token: Token, env: EnvType) -> str:
@@ -39,7 +53,7 @@ def _render_code(token: Token, env: EnvType) -> str:
     code = token.content
     if lang and not cloze.scan(code)[0]:
         try:
-            lexer = get_lexer_by_name(lang)
+            lexer = _lexer(lang)
         except ClassNotFound:
             lexer = None
         if lexer is not None:
@@ -131,49 +145,36 @@ def _fields(kind: NoteKind, front: str, back: str, title_text: str) -> tuple[str
     return (front, back)
 
 
-def render_note(
-    spec: NoteSpec, deck: ValidatedDeck, library: MediaLibrary, figures: Figures
-) -> tuple[RenderedNote, list[MediaFile]]:
-    raw = deck.files[spec.file_index].notes[spec.note_index]
+def render_fields(raw: RawNote, kind: NoteKind, library: MediaLibrary, figures: Figures) -> RenderedFields:
+    """The note's fields as Anki stores them, and the media they reference (sorted by name)."""
     renderer = _renderer()
     options = parser().options
     env: dict[str, Any] = {"media": library, "used": {}, "figures": figures, "path": raw.source.path}
     front = renderer.renderInline(raw.title_token.children or [], options, env).strip()
-    if spec.kind is NoteKind.OCCLUSION:
+    if kind is NoteKind.OCCLUSION:
         fields = _occlusion_fields(raw, front, env, figures)
     else:
         back = renderer.render(list(raw.body), options, env).strip()
         title_text = renderer.renderInlineAsText(raw.title_token.children or [], options, env)
-        fields = _fields(spec.kind, front, back, title_text)
-    used_files: dict[str, MediaFile] = env["used"]
-    used = tuple(sorted(used_files))
-    note = RenderedNote(
+        fields = _fields(kind, front, back, title_text)
+    used: dict[str, MediaFile] = env["used"]
+    return RenderedFields(fields, tuple(used[name] for name in sorted(used)))
+
+
+def finish_note(spec: NoteSpec, fields: tuple[str, ...], media: Sequence[str], config: DeckConfig) -> RenderedNote:
+    """The note under its deck: GUID from the deck id, full deck name, and the hash that says it changed."""
+    deck_name = spec.deck_name(config.name)
+    # model_construct: every value comes from validated input or from the renderer; validating again per note
+    # would cost more than rendering a warm build.
+    return RenderedNote.model_construct(
         note_id=spec.note_id,
-        guid=note_guid(deck.config.id, spec.note_id),
+        guid=note_guid(config.id, spec.note_id),
         kind=spec.kind,
-        deck_name=spec.deck_name,
+        deck_name=deck_name,
         fields=fields,
         tags=spec.tags,
         location=spec.location,
         cloze_numbers=spec.cloze_numbers,
-        media=used,
-        content_hash=content_hash(spec.kind.value, spec.deck_name, " ".join(spec.tags), *fields),
-    )
-    return note, [used_files[name] for name in used]
-
-
-def render_deck(deck: ValidatedDeck, library: MediaLibrary, figures: Figures) -> Deck:
-    notes: list[RenderedNote] = []
-    media: dict[str, MediaFile] = {}
-    with Progress("rendering", len(deck.notes)) as bar:
-        for spec in deck.notes:
-            note, files = render_note(spec, deck, library, figures)
-            notes.append(note)
-            media.update((f.name, f) for f in files)
-            bar.advance()
-    return Deck(
-        slug=deck.slug,
-        config=deck.config,
-        notes=tuple(notes),
-        media=tuple(media[name] for name in sorted(media)),
+        media=tuple(sorted(media)),
+        content_hash=content_hash(spec.kind.value, deck_name, " ".join(spec.tags), *fields),
     )

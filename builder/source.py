@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from builder.diagnostics import Diagnostics, Location
 MAX_LINE_LENGTH = 10_000
 #: A note file larger than this is refused rather than parsed into a deck nobody can review.
 MAX_FILE_BYTES = 8 * 1024 * 1024
+_NEWLINE = re.compile("\n")
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class SourceFile:
     @classmethod
     def from_text(cls, path: str, text: str) -> SourceFile:
         starts = [0]
-        starts.extend(i + 1 for i, ch in enumerate(text) if ch == "\n")
+        starts.extend(match.end() for match in _NEWLINE.finditer(text))
         return cls(path, text, tuple(starts))
 
     def location(self, offset: int) -> Location:

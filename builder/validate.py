@@ -1,10 +1,9 @@
-"""Validation: raw notes of one deck → NoteSpec models, with every problem reported at its location."""
+"""Validation: the raw notes of one file → NoteSpec models, with every problem reported at its location."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from markdown_it.token import Token
 
@@ -13,20 +12,12 @@ from builder.config import Embedded, load_front_matter, load_note_meta
 from builder.diagnostics import Diagnostics, Location
 from builder.diagrams import ENGINES
 from builder.media import MediaLibrary, MediaProblem
-from builder.models import DeckConfig, FileSettings, NoteKind, NoteMeta, NoteSpec
+from builder.models import FileSettings, NoteKind, NoteMeta, NoteSpec
 from builder.parse import ParsedFile, RawNote
 from builder.source import SourceFile
 
 _SCRIPT = re.compile(r"<\s*script\b|\bjavascript\s*:|\son[a-z]+\s*=", re.IGNORECASE)
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-
-
-@dataclass(frozen=True)
-class ValidatedDeck:
-    slug: str
-    config: DeckConfig
-    files: tuple[ParsedFile, ...]
-    notes: tuple[NoteSpec, ...]
 
 
 def _walk(tokens: Sequence[Token]) -> Iterator[tuple[Token, Token]]:
@@ -173,12 +164,7 @@ def _check_images(note: RawNote, media: MediaLibrary, diagnostics: Diagnostics) 
 
 
 def _note(
-    note: RawNote,
-    settings: FileSettings,
-    config: DeckConfig,
-    indices: tuple[int, int],
-    media: MediaLibrary,
-    diagnostics: Diagnostics,
+    note: RawNote, settings: FileSettings, index: int, media: MediaLibrary, diagnostics: Diagnostics
 ) -> NoteSpec | None:
     source = note.source
     heading = Location(source.path, note.title_line, note.title_col)
@@ -242,21 +228,20 @@ def _note(
     # A note with other problems still takes part in the duplicate-id check, so all problems show at once.
     if meta is None:
         return None
-    deck_name = config.name if settings.deck is None else f"{config.name}::{settings.deck}"
     return NoteSpec(
         note_id=meta.id,
         kind=kind,
-        deck_name=deck_name,
+        subdeck=settings.deck,
         tags=tuple(sorted(set(settings.tags) | set(meta.tags))),
         location=heading,
         cloze_numbers=tuple(sorted(ordinals)),
         lint_ignore=meta.ignore,
-        file_index=indices[0],
-        note_index=indices[1],
+        note_index=index,
     )
 
 
-def _check_unique_ids(notes: Sequence[NoteSpec], diagnostics: Diagnostics) -> None:
+def check_unique_ids(notes: Sequence[NoteSpec], diagnostics: Diagnostics) -> None:
+    """Note ids are unique across the whole deck: every file of it, in path order."""
     first: dict[str, NoteSpec] = {}
     for spec in notes:
         seen = first.setdefault(spec.note_id, spec)
@@ -269,22 +254,20 @@ def _check_unique_ids(notes: Sequence[NoteSpec], diagnostics: Diagnostics) -> No
             )
 
 
-def validate_deck(
-    slug: str,
-    config: DeckConfig,
-    files: Sequence[ParsedFile],
-    media: MediaLibrary,
-    diagnostics: Diagnostics,
-) -> ValidatedDeck:
+def image_sources(note: RawNote) -> list[str]:
+    """The `src` of every image in the note's body, in order."""
+    return [str(token.attrs.get("src", "")) for token, _ in _walk(note.body) if token.type == "image"]
+
+
+def validate_file(parsed: ParsedFile, media: MediaLibrary, diagnostics: Diagnostics) -> list[NoteSpec]:
+    """Every note of one file that passed validation; a file whose front matter is invalid keeps none."""
+    settings: FileSettings | None = FileSettings()
+    if parsed.front_matter is not None:
+        fm = parsed.front_matter
+        settings = load_front_matter(parsed.source, fm.text, fm.first_line, diagnostics)
     notes: list[NoteSpec] = []
-    for file_index, parsed in enumerate(files):
-        settings: FileSettings | None = FileSettings()
-        if parsed.front_matter is not None:
-            fm = parsed.front_matter
-            settings = load_front_matter(parsed.source, fm.text, fm.first_line, diagnostics)
-        for note_index, raw in enumerate(parsed.notes):
-            spec = _note(raw, settings or FileSettings(), config, (file_index, note_index), media, diagnostics)
-            if spec is not None and settings is not None:
-                notes.append(spec)
-    _check_unique_ids(notes, diagnostics)
-    return ValidatedDeck(slug, config, tuple(files), tuple(notes))
+    for index, raw in enumerate(parsed.notes):
+        spec = _note(raw, settings or FileSettings(), index, media, diagnostics)
+        if spec is not None and settings is not None:
+            notes.append(spec)
+    return notes

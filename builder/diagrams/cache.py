@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from builder.cachefiles import cache_root, entry_path, read_entry, write_entry
 from builder.diagrams.base import DiagramSyntaxError
 
-CACHE_ENV = "BUILDER_CACHE_DIR"
-DEFAULT_DIR = Path(".cache") / "builder"
 SUBDIR = "diagrams"
 _MAGIC = "builder-diagram-cache-v1"
 
@@ -31,9 +27,8 @@ class DiagramCache:
     and a change to the sanitiser needs no invalidation.
 
     Entries live outside dist/ in `$BUILDER_CACHE_DIR/diagrams/` (default `.cache/builder/diagrams/` under the
-    current directory), one file per key, written to a temporary file and moved into place with os.replace,
-    so concurrent builds never see half an entry. Each entry starts with a checksum line; an entry that is
-    missing, unreadable or fails the checksum is a miss and gets rendered (and written) again. Syntax errors
+    current directory), one checksummed file per key (see builder.cachefiles): an entry that is missing,
+    unreadable or corrupt is a miss and gets rendered (and written) again. Syntax errors
     are cached too (`.err` entries), so a broken diagram is not re-rendered on every build until its source
     changes; timeouts and missing engines depend on the machine and are never cached.
     """
@@ -43,13 +38,10 @@ class DiagramCache:
 
     @classmethod
     def default(cls) -> DiagramCache:
-        base = os.environ.get(CACHE_ENV)
-        root = Path(base) if base else Path.cwd() / DEFAULT_DIR
-        return cls(root / SUBDIR)
+        return cls(cache_root() / SUBDIR)
 
     def path_for(self, key: str, suffix: str = ".svg") -> Path:
-        # Two-character fan-out keeps directories small for decks with thousands of diagrams.
-        return self.directory / key[:2] / f"{key}{suffix}"
+        return entry_path(self.directory, key, suffix)
 
     def get(self, key: str) -> str | None:
         """The cached raw SVG for `key`, or None (missing, unreadable or corrupt)."""
@@ -78,12 +70,8 @@ class DiagramCache:
         self._write(self.path_for(key, ".err"), json.dumps(payload, sort_keys=True))
 
     def _read(self, path: Path) -> str | None:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        header, sep, body = data.partition(b"\n")
-        if not sep or header != f"{_MAGIC} {hashlib.sha256(body).hexdigest()}".encode("ascii"):
+        body = read_entry(path, _MAGIC)
+        if body is None:
             return None
         try:
             return body.decode("utf-8")
@@ -91,18 +79,4 @@ class DiagramCache:
             return None
 
     def _write(self, target: Path, text: str) -> None:
-        body = text.encode("utf-8")
-        data = f"{_MAGIC} {hashlib.sha256(body).hexdigest()}\n".encode("ascii") + body
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem[:16]}.", suffix=".tmp")
-        except OSError:
-            return
-        temp = Path(tmp)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            temp.replace(target)
-        except OSError:
-            with contextlib.suppress(OSError):
-                temp.unlink()
+        write_entry(target, _MAGIC, text.encode("utf-8"))

@@ -1,0 +1,210 @@
+"""Compilation: deck folders → rendered decks, through per-file units (cached, in parallel) and deck-wide checks.
+
+Reads like the stages it runs: read the files; compile each file (parse, validate, render, lint: see
+builder.notefile), reusing cached units and spreading the rest over processes; check what spans files (note
+ids, decks, duplicate fronts); render every diagram; render the notes that hold one; assemble each deck.
+All problems of every stage are collected, then the build stops once with all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.config import load_deck_config
+from builder.diagnostics import BuildFailed, Diagnostics, Location
+from builder.figures import Figures, render_figures
+from builder.lint import check_duplicate_fronts, front_text, lint_note
+from builder.media import MediaLibrary
+from builder.models import Deck, DeckConfig, MediaFile, NoteKind, RenderedNote
+from builder.notecache import NoteCache, file_key
+from builder.notefile import CompiledFile, CompiledNote, compile_file, compile_in_worker, is_current
+from builder.options import Options
+from builder.parse import RawNote, parse_file
+from builder.progress import Progress
+from builder.render import finish_note, render_fields
+from builder.source import DeckSource, SourceFile, display_path, find_decks
+from builder.validate import check_unique_ids
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: Fewer files than this compile in this process: starting workers would cost more than it saves.
+PARALLEL_MIN_FILES = 4
+
+
+@dataclass(frozen=True)
+class CompiledDeck:
+    """A rendered deck and the folder it came from (its deck.toml locates the release guards' messages)."""
+
+    deck: Deck
+    source: DeckSource
+
+
+@dataclass(frozen=True)
+class _DeckUnits:
+    source: DeckSource
+    config: DeckConfig
+    files: tuple[CompiledFile, ...]
+
+
+def compile_files(
+    files: Sequence[SourceFile], library: MediaLibrary, cache: NoteCache | None, jobs: int
+) -> list[CompiledFile]:
+    """Each file's compiled unit, in order: from the cache when still current, else compiled (in parallel)."""
+    keys = [file_key(source) for source in files] if cache else []
+    results: list[CompiledFile | None] = [None] * len(files)
+    if cache is not None:
+        for index, source in enumerate(files):
+            hit = cache.get(keys[index], source.path)
+            if hit is not None and is_current(hit, library):
+                results[index] = hit
+    missing = [index for index, found in enumerate(results) if found is None]
+    with Progress("compiling", len(missing)) as bar, _compiler(library, jobs, len(missing)) as run:
+        for index, compiled in zip(missing, run([files[index] for index in missing]), strict=True):
+            results[index] = compiled
+            if cache is not None:
+                cache.put(keys[index], compiled)
+            bar.advance()
+    return [compiled for compiled in results if compiled is not None]
+
+
+Compiler = Callable[[Sequence[SourceFile]], Iterator[CompiledFile]]
+
+
+@contextmanager
+def _compiler(library: MediaLibrary, jobs: int, count: int) -> Iterator[Compiler]:
+    """Compiles files in order: in a process pool when there is enough work for one, else in this process."""
+    if jobs < 2 or count < PARALLEL_MIN_FILES:
+        yield lambda files: (compile_file(source, library) for source in files)
+        return
+    workers = min(jobs, count)
+    # Small chunks keep every core busy to the end; each still amortises a round trip to the worker.
+    chunk = max(1, count // (workers * 8))
+    with ProcessPoolExecutor(workers) as pool:
+        yield lambda files: pool.map(compile_in_worker, [(f, library.root) for f in files], chunksize=chunk)
+
+
+def _check_decks_distinct(decks: Sequence[_DeckUnits], diagnostics: Diagnostics) -> None:
+    """Anki matches decks by name and we derive ids from the deck id: both must differ between decks."""
+    for key in ("id", "name"):
+        seen: dict[object, str] = {}
+        for deck in decks:
+            folder = display_path(deck.source.folder)
+            value = getattr(deck.config, key)
+            first = seen.setdefault(value, folder)
+            if first != folder:
+                diagnostics.error(
+                    Location(deck.source.config.path),
+                    "E013",
+                    f"deck {key} {value!r} is also used by {first}/deck.toml; expected every "
+                    f"deck to have its own {key}. Change one of them",
+                )
+
+
+def _pending_notes(
+    decks: Sequence[_DeckUnits], sources: dict[str, SourceFile]
+) -> dict[tuple[str, int], tuple[RawNote, NoteKind]]:
+    """The notes that hold diagrams, by file and index, parsed again: units keep rendered HTML, not tokens."""
+    raws: dict[tuple[str, int], tuple[RawNote, NoteKind]] = {}
+    for deck in decks:
+        for unit in deck.files:
+            if unit.pending:
+                parsed = parse_file(sources[unit.path])
+                for note in unit.pending:
+                    raws[(unit.path, note.spec.note_index)] = (parsed.notes[note.spec.note_index], note.spec.kind)
+    return raws
+
+
+def _assemble(
+    deck: _DeckUnits,
+    raws: dict[tuple[str, int], tuple[RawNote, NoteKind]],
+    figures: Figures,
+    library: MediaLibrary,
+    diagnostics: Diagnostics,
+) -> Deck:
+    """Every note of one deck rendered under its deck, with the media they use, in source order."""
+    files: dict[str, MediaFile] = {}
+    for unit in deck.files:
+        for dep in unit.media:
+            checked = library.check(dep.src)
+            if isinstance(checked, Path):
+                media = library.add(checked)
+                files[media.name] = media
+    notes: list[RenderedNote] = []
+    fronts: list[tuple[CompiledNote, str]] = []
+    for unit in deck.files:
+        for note in unit.notes:
+            fields, media_names = note.fields, note.media
+            front = note.front
+            if fields is None:
+                raw, _ = raws[(unit.path, note.spec.note_index)]
+                rendered = render_fields(raw, note.spec.kind, library, figures)
+                lint_note(note.spec, raw, rendered.fields, diagnostics)
+                fields, media_names = rendered.fields, tuple(m.name for m in rendered.media)
+                files.update((m.name, m) for m in rendered.media)
+                front = front_text(note.spec.kind, fields)
+            notes.append(finish_note(note.spec, fields, media_names, deck.config))
+            fronts.append((note, front))
+    check_duplicate_fronts([(note.spec, front) for note, front in fronts], diagnostics)
+    used = sorted({name for note in notes for name in note.media})
+    return Deck(
+        slug=deck.source.folder.name,
+        config=deck.config,
+        notes=tuple(notes),
+        media=tuple(files[name] for name in used),
+    )
+
+
+def compile_decks(options: Options, diagnostics: Diagnostics) -> list[CompiledDeck]:
+    """Read, compile, check and assemble every deck; raise BuildFailed with all problems if any."""
+    timer = options.timer
+    with timer.stage("read"):
+        sources = find_decks(options.source, diagnostics)
+    library = MediaLibrary(options.media)
+    with timer.stage("compile"):
+        every_file = [file for source in sources for file in source.notes]
+        cache = NoteCache.default() if options.use_cache else None
+        compiled = compile_files(every_file, library, cache, options.jobs)
+    by_path = {unit.path: unit for unit in compiled}
+    with timer.stage("check"):
+        decks: list[_DeckUnits] = []
+        for source in sources:
+            config = load_deck_config(source.config, diagnostics)
+            slug = source.folder.name
+            if not _SLUG.match(slug):
+                diagnostics.error(
+                    Location(display_path(source.folder)),
+                    "E014",
+                    f"deck folder `{slug}` is not a slug; expected lowercase letters, digits and `-`, because it "
+                    "names the .apkg file. Rename the folder",
+                )
+            units = tuple(by_path[file.path] for file in source.notes)
+            for unit in units:
+                diagnostics.extend(unit.diagnostics)
+            check_unique_ids([note.spec for unit in units for note in unit.notes], diagnostics)
+            if config is not None:
+                decks.append(_DeckUnits(source, config, units))
+        _check_decks_distinct(decks, diagnostics)
+    if diagnostics.errors:
+        raise BuildFailed(diagnostics.sorted())
+    with timer.stage("diagrams"):
+        raws = _pending_notes(decks, {file.path: file for file in every_file})
+        figures = render_figures(
+            [raws[key] for key in sorted(raws)],
+            diagnostics,
+            use_cache=options.use_cache,
+            timeout=options.diagram_timeout,
+            jobs=options.jobs,
+        )
+    if diagnostics.errors:
+        raise BuildFailed(diagnostics.sorted())
+    with timer.stage("assemble"):
+        assembled = [_assemble(deck, raws, figures, library, diagnostics) for deck in decks]
+    if options.strict:
+        diagnostics.promote_warnings()
+    if diagnostics.errors:
+        raise BuildFailed(diagnostics.sorted())
+    return [CompiledDeck(deck, units.source) for deck, units in zip(assembled, decks, strict=True)]

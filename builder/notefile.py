@@ -1,0 +1,102 @@
+"""Note files: one decoded file → its notes parsed, validated, rendered and linted, as one picklable unit.
+
+A file is the unit of caching and of parallel work: nothing here looks at other files or at deck.toml, so the
+result depends only on the file's text, the builder's code and the images the file references (recorded as
+dependencies, checked before a cached unit is reused). Notes that hold a diagram are validated here but
+rendered after the diagram stage, which renders every diagram of the build at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.diagnostics import Diagnostic, Diagnostics
+from builder.figures import Figures
+from builder.lint import front_text, lint_note
+from builder.media import MediaLibrary, MediaProblem
+from builder.models import NoteSpec
+from builder.parse import parse_file
+from builder.render import render_fields
+from builder.source import SourceFile
+from builder.validate import diagram_fences, image_sources, validate_file
+
+
+@dataclass(frozen=True)
+class CompiledNote:
+    spec: NoteSpec
+    #: The HTML fields; None for a note with a diagram (rendered after the diagram stage) or in a broken file.
+    fields: tuple[str, ...] | None
+    #: Names of the media the fields reference, sorted.
+    media: tuple[str, ...]
+    #: The visible front, for the deck-wide duplicate-front check.
+    front: str
+
+
+@dataclass(frozen=True)
+class MediaDependency:
+    """An image reference and what it resolved to when the file was compiled."""
+
+    src: str
+    #: The content-hash media name, or the problem with the reference (code and message).
+    outcome: str
+
+
+@dataclass(frozen=True)
+class CompiledFile:
+    path: str
+    notes: tuple[CompiledNote, ...]
+    #: Everything found in this file (errors and linter warnings), in the order found.
+    diagnostics: tuple[Diagnostic, ...]
+    media: tuple[MediaDependency, ...]
+
+    @property
+    def pending(self) -> tuple[CompiledNote, ...]:
+        """Notes still to render once the diagrams are."""
+        return tuple(note for note in self.notes if note.fields is None)
+
+
+def resolve_media(src: str, library: MediaLibrary) -> str:
+    """What an image reference resolves to now: its media name, or its problem."""
+    checked = library.check(src)
+    if isinstance(checked, MediaProblem):
+        return f"{checked.code}: {checked.message}"
+    return library.add(checked).name
+
+
+def is_current(compiled: CompiledFile, library: MediaLibrary) -> bool:
+    """A cached unit is reusable only while every image it references resolves as it did."""
+    return all(resolve_media(dep.src, library) == dep.outcome for dep in compiled.media)
+
+
+def compile_file(source: SourceFile, library: MediaLibrary) -> CompiledFile:
+    diagnostics = Diagnostics()
+    parsed = parse_file(source)
+    specs = validate_file(parsed, library, diagnostics)
+    broken = bool(diagnostics.errors)
+    notes = []
+    for spec in specs:
+        raw = parsed.notes[spec.note_index]
+        # A file with errors is not rendered: the build stops before packaging, and a bad image reference
+        # cannot be rendered at all.
+        if broken or diagram_fences(raw):
+            notes.append(CompiledNote(spec, None, (), ""))
+            continue
+        rendered = render_fields(raw, spec.kind, library, Figures())
+        lint_note(spec, raw, rendered.fields, diagnostics)
+        media = tuple(m.name for m in rendered.media)
+        notes.append(CompiledNote(spec, rendered.fields, media, front_text(spec.kind, rendered.fields)))
+    sources = sorted({src for raw in parsed.notes for src in image_sources(raw)})
+    media_deps = tuple(MediaDependency(src, resolve_media(src, library)) for src in sources)
+    return CompiledFile(source.path, tuple(notes), tuple(diagnostics.items), media_deps)
+
+
+#: One media library per worker process and media folder, so each image is read and hashed once per worker.
+_LIBRARIES: dict[Path, MediaLibrary] = {}
+
+
+def compile_in_worker(job: tuple[SourceFile, Path]) -> CompiledFile:
+    """`compile_file` for a process pool: arguments and result travel pickled."""
+    source, media_root = job
+    library = _LIBRARIES.setdefault(media_root, MediaLibrary(media_root))
+    return compile_file(source, library)

@@ -1,0 +1,190 @@
+"""`nox -s bench`: synthetic decks of 1k, 10k and 50k notes → a table of ratios and dist/bench.json.
+
+Every number is a ratio between runs of this one process, on this machine, in this minute: the builder's
+cold build against the floor (markdown-it-py and genanki doing the least work on the same files, see
+tests/bench/floor.py), warm rebuilds against the cold build, 50k notes against 10k. Absolute seconds are
+printed too, but a shared machine makes them meaningless across runs. Each measurement is the median of
+`--repeat` runs; builds run as separate processes, as an author runs them, so start-up counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.bench.corpus import touch_one_file, write_corpus
+from tests.bench.measure import Run, run
+
+REPO = Path(__file__).resolve().parents[2]
+EPOCH = "1700000000"
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    measured: float
+    limit: float
+    #: What the ratio divides, for the table.
+    meaning: str
+
+    @property
+    def met(self) -> bool:
+        return self.measured <= self.limit
+
+    def verdict(self) -> str:
+        if self.met:
+            return "met"
+        return f"MISSED by {self.measured / self.limit - 1:.0%}"
+
+
+def _median(runs: Sequence[Run]) -> Run:
+    """The run with the median time (its stages and memory stay consistent with that time)."""
+    ordered = sorted(runs, key=lambda r: r.seconds)
+    return ordered[len(ordered) // 2]
+
+
+def _measure(repeat: int, once: Callable[[], Run], before: Callable[[], None] = lambda: None) -> Run:
+    runs = []
+    for _ in range(repeat):
+        before()
+        runs.append(once())
+    best = _median(runs)
+    return Run(best.seconds, max(r.peak_mb for r in runs), best.stages)
+
+
+def bench_size(notes: int, work: Path, repeat: int, jobs: int | None) -> dict[str, object]:
+    root = write_corpus(work / f"deck-{notes}", notes)
+    cache = root / "cache"
+    env = {"SOURCE_DATE_EPOCH": EPOCH, "BUILDER_CACHE_DIR": str(cache), "CI": "true", "PYTHONPATH": str(REPO)}
+    timings = root / "timings.json"
+    build = [sys.executable, "-m", "builder", "build", "--source", "source", "--media", "media", "--out", "dist"]
+    build += ["--timings", str(timings)] + (["--jobs", str(jobs)] if jobs else [])
+
+    def builder() -> Run:
+        return run(build, env, root, timings)
+
+    def cold_start() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(root / "dist", ignore_errors=True)
+
+    floor_cmd = [sys.executable, "-m", "tests.bench.floor", "source/bench", str(root / "floor.apkg")]
+    floor = _measure(repeat, lambda: run(floor_cmd, {**env, "PYTHONPATH": str(REPO)}, root))
+    cold = _measure(repeat, builder, cold_start)
+    noop = _measure(repeat, builder)
+    one_file = _measure(repeat, builder, lambda: touch_one_file(root))
+    shutil.rmtree(root)
+    return {
+        "notes": notes,
+        "floor": floor,
+        "cold": cold,
+        "noop": noop,
+        "one_file": one_file,
+    }
+
+
+def _row(label: str, r: Run, cold: Run) -> str:
+    return f"| {label:<18} | {r.seconds:8.3f} | {r.seconds / cold.seconds:6.3f} | {r.peak_mb:7.0f} |"
+
+
+def _stages(r: Run) -> str:
+    startup = r.seconds - sum(r.stages.values())
+    parts = [f"{name} {value:.3f}" for name, value in r.stages.items()]
+    return f"start-up and exit {startup:.3f}, " + ", ".join(parts)
+
+
+def report(results: list[dict[str, object]], targets: list[Target]) -> str:
+    out = []
+    for result in results:
+        cold = result["cold"]
+        assert isinstance(cold, Run)
+        out.append(f"\n{result['notes']:,} notes            seconds   x cold   peak MB")
+        out.append("| run                | seconds | x cold | peak MB |")
+        out.append("|---|---:|---:|---:|")
+        for key, label in (("floor", "floor"), ("cold", "cold build"), ("noop", "no-op rebuild"),
+                           ("one_file", "one file changed")):  # fmt: skip
+            r = result[key]
+            assert isinstance(r, Run)
+            out.append(_row(label, r, cold))
+        for key in ("cold", "one_file"):
+            r = result[key]
+            assert isinstance(r, Run)
+            out.append(f"  stages of {key.replace('_', ' ')} (s): {_stages(r)}")
+    out.append("\n| target | measured | limit | verdict |")
+    out.append("|---|---:|---:|---|")
+    for t in targets:
+        unit = " MB" if t.name.startswith("peak") else "x"
+        out.append(f"| {t.name} ({t.meaning}) | {t.measured:.3f}{unit} | {t.limit:g}{unit} | {t.verdict()} |")
+    return "\n".join(out[1:]) + "\n"
+
+
+def _targets(by_size: dict[int, dict[str, object]]) -> list[Target]:
+    def get(size: int, key: str) -> Run:
+        r = by_size[size][key]
+        assert isinstance(r, Run)
+        return r
+
+    out = []
+    if 10_000 in by_size:
+        cold = get(10_000, "cold")
+        out.append(Target("10k cold", cold.seconds / get(10_000, "floor").seconds, 1.0, "cold / floor"))
+        out.append(Target("10k no-op", get(10_000, "noop").seconds / cold.seconds, 0.15, "no-op / cold"))
+        out.append(Target("10k one file", get(10_000, "one_file").seconds / cold.seconds, 0.25, "one file / cold"))
+        if 50_000 in by_size:
+            ratio = get(50_000, "cold").seconds / cold.seconds
+            out.append(Target("50k cold", ratio, 5.5, "50k cold / 10k cold"))
+    if 50_000 in by_size:
+        peak = max(get(50_000, key).peak_mb for key in ("cold", "noop", "one_file"))
+        out.append(Target("peak memory at 50k", peak, 400, "whole process tree"))
+    return out
+
+
+def _as_json(value: object) -> object:
+    if isinstance(value, Run):
+        return {"seconds": round(value.seconds, 4), "peak_mb": round(value.peak_mb, 1), "stages": value.stages}
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000,50000", help="note counts, comma-separated")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median counts")
+    parser.add_argument("--jobs", type=int, default=None, help="pass --jobs to the builder (default: its own)")
+    parser.add_argument("--out", type=Path, default=REPO / "dist" / "bench.json")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    with tempfile.TemporaryDirectory(prefix="deckforge-bench-") as tmp:
+        results = []
+        for size in sizes:
+            print(f"benchmarking {size:,} notes ...", file=sys.stderr, flush=True)
+            results.append(bench_size(size, Path(tmp), args.repeat, args.jobs))
+    targets = _targets({int(str(r["notes"])): r for r in results})
+    table = report(results, targets)
+    sys.stdout.write(table)
+    payload = {
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "system": platform.system()},
+        "repeat": args.repeat,
+        "sizes": [{k: _as_json(v) for k, v in r.items()} for r in results],
+        "targets": [
+            {"name": t.name, "ratio": round(t.measured, 4), "limit": t.limit, "met": t.met, "meaning": t.meaning}
+            for t in targets
+        ],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    temp = args.out.with_name(f".{args.out.name}.tmp")
+    temp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    temp.replace(args.out)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 1 if args.strict and not all(t.met for t in targets) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

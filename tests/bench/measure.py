@@ -1,0 +1,91 @@
+"""Measuring one command: a subprocess → its wall time, its process tree's peak memory and its stage timings.
+
+Memory is the peak of the sum over the process and its children (the build's workers), sampled every 10 ms
+from /proc: proportional set size where the kernel offers it, so pages shared by forked workers count once.
+Where /proc is missing the child's own maximum resident size stands in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_PROC = Path("/proc")
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: float
+    stages: Mapping[str, float] = field(default_factory=dict)
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in (_PROC / str(pid) / "task").iterdir():
+            text = (task / "children").read_text()
+            found.extend(int(child) for child in text.split())
+    except OSError:
+        pass
+    return found
+
+
+def _memory_kb(pid: int) -> int:
+    for name, key in (("smaps_rollup", "Pss:"), ("status", "VmRSS:")):
+        try:
+            for line in (_PROC / str(pid) / name).read_text().splitlines():
+                if line.startswith(key):
+                    return int(line.split()[1])
+        except OSError:
+            continue
+    return 0
+
+
+def _tree_kb(root: int) -> int:
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += _memory_kb(pid)
+        stack.extend(_children(pid))
+    return total
+
+
+def run(argv: Sequence[str], env: Mapping[str, str], cwd: Path, timings: Path | None = None) -> Run:
+    """Run `argv` to completion; fail loudly if it fails, since a benchmark of a failing build means nothing."""
+    if timings is not None:
+        timings.unlink(missing_ok=True)
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        list(argv), cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_kb(process.pid))
+            done.wait(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if _PROC.is_dir():
+        sampler.start()
+    stdout, stderr = process.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    if sampler.is_alive():
+        sampler.join()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({process.returncode}):\n{stdout.decode()}\n{stderr.decode()}")
+    if peak == 0:
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    stages = json.loads(timings.read_text()) if timings is not None and timings.is_file() else {}
+    return Run(seconds, peak / 1024, stages)
