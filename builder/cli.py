@@ -9,16 +9,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from builder import __version__
-from builder.build import build, record, release_files
-from builder.compile import compile_decks
 from builder.diagnostics import FORMATTERS, BuildFailed, Diagnostics
-from builder.diff import compare, format_markdown, read_release
-from builder.diff import format_text as format_diff_text
-from builder.fixids import fix_ids
-from builder.manifest import ManifestError
 from builder.options import Options, available_cores
-from builder.preview import PreviewError, write_preview
+from builder.stamp import Stamp
 from builder.timing import Timer
+
+# Each command imports the stages it runs when it runs: a build that is up to date never loads the pipeline
+# (pydantic, markdown-it-py, genanki), which costs more than the whole up-to-date check.
 
 EXIT_OK = 0
 EXIT_INPUT = 1
@@ -46,6 +43,8 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    from builder.compile import compile_decks
+
     for compiled in compile_decks(_options(args), diagnostics):
         deck = compiled.deck
         print(f"ok {deck.slug} {deck.config.version}: {len(deck.notes)} notes")
@@ -53,16 +52,31 @@ def _cmd_check(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
 
 
 def _cmd_build(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
-    outputs = build(_options(args), diagnostics)
-    for output in outputs:
-        deck = output.release.deck
-        print(
-            f"built {output.path.as_posix()} ({len(deck.notes)} notes, {output.cards} cards, {len(deck.media)} media)"
-        )
+    options = _options(args)
+    with options.timer.stage("up-to-date check"):
+        stamp = Stamp.for_build(options, "build") if options.use_cache else None
+        replay = stamp.replay() if stamp is not None else None
+    if replay is not None:
+        sys.stdout.write(replay.stdout.replace("\n", " (up to date)\n"))
+        diagnostics.extend(replay.diagnostics)
+        return EXIT_OK
+    from builder.build import build
+
+    outputs = build(options, diagnostics)
+    report = "".join(
+        f"built {o.path.as_posix()} ({len(o.release.deck.notes)} notes, {o.cards} cards, "
+        f"{len(o.release.deck.media)} media)\n"
+        for o in outputs
+    )
+    sys.stdout.write(report)
+    if stamp is not None:
+        stamp.record([path for o in outputs for path in (o.path, o.manifest)], report, diagnostics.items)
     return EXIT_OK
 
 
 def _cmd_record(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    from builder.build import build, record
+
     options = _options(args)
     outputs = build(options, diagnostics)
     for path in record(options, outputs):
@@ -71,6 +85,8 @@ def _cmd_record(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
 
 
 def _cmd_release(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    from builder.build import build, release_files
+
     options = _options(args)
     outputs = build(options, diagnostics)
     for path in release_files(options, outputs, diagnostics):
@@ -79,6 +95,8 @@ def _cmd_release(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
 
 
 def _cmd_fix_ids(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    from builder.fixids import fix_ids
+
     fixed = fix_ids(args.source, diagnostics)
     for result in fixed:
         print(f"{result.path.as_posix()}: added {len(result.ids)} id(s): {', '.join(result.ids)}")
@@ -88,6 +106,9 @@ def _cmd_fix_ids(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
 
 
 def _cmd_preview(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    from builder.build import build
+    from builder.preview import PreviewError, write_preview
+
     options = _options(args)
     outputs = build(options, diagnostics)
     try:
@@ -100,6 +121,10 @@ def _cmd_preview(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    from builder.diff import compare, format_markdown, read_release
+    from builder.diff import format_text as format_diff_text
+    from builder.manifest import ManifestError
+
     try:
         changes = compare(read_release(args.old), read_release(args.new))
     except ManifestError as exc:

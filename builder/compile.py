@@ -18,11 +18,11 @@ from pathlib import Path
 from builder.config import load_deck_config
 from builder.diagnostics import BuildFailed, Diagnostics, Location
 from builder.figures import Figures, render_figures
-from builder.lint import check_duplicate_fronts, front_text, lint_note
+from builder.lint import check_duplicate_fronts, lint_note
 from builder.media import MediaLibrary
 from builder.models import Deck, DeckConfig, MediaFile, NoteKind, RenderedNote
 from builder.notecache import NoteCache, file_key
-from builder.notefile import CompiledFile, CompiledNote, compile_file, compile_in_worker, is_current
+from builder.notefile import CompiledFile, DeckKey, compile_file, compile_in_worker, is_current
 from builder.options import Options
 from builder.parse import RawNote, parse_file
 from builder.progress import Progress
@@ -51,13 +51,13 @@ class _DeckUnits:
 
 
 def compile_files(
-    files: Sequence[SourceFile], library: MediaLibrary, cache: NoteCache | None, jobs: int
+    files: Sequence[tuple[SourceFile, DeckKey]], library: MediaLibrary, cache: NoteCache | None, jobs: int
 ) -> list[CompiledFile]:
     """Each file's compiled unit, in order: from the cache when still current, else compiled (in parallel)."""
-    keys = [file_key(source) for source in files] if cache else []
+    keys = [file_key(source, deck) for source, deck in files] if cache else []
     results: list[CompiledFile | None] = [None] * len(files)
     if cache is not None:
-        for index, source in enumerate(files):
+        for index, (source, _) in enumerate(files):
             hit = cache.get(keys[index], source.path)
             if hit is not None and is_current(hit, library):
                 results[index] = hit
@@ -71,20 +71,20 @@ def compile_files(
     return [compiled for compiled in results if compiled is not None]
 
 
-Compiler = Callable[[Sequence[SourceFile]], Iterator[CompiledFile]]
+Compiler = Callable[[Sequence[tuple[SourceFile, DeckKey]]], Iterator[CompiledFile]]
 
 
 @contextmanager
 def _compiler(library: MediaLibrary, jobs: int, count: int) -> Iterator[Compiler]:
     """Compiles files in order: in a process pool when there is enough work for one, else in this process."""
     if jobs < 2 or count < PARALLEL_MIN_FILES:
-        yield lambda files: (compile_file(source, library) for source in files)
+        yield lambda files: (compile_file(source, deck, library) for source, deck in files)
         return
     workers = min(jobs, count)
     # Small chunks keep every core busy to the end; each still amortises a round trip to the worker.
     chunk = max(1, count // (workers * 8))
     with ProcessPoolExecutor(workers) as pool:
-        yield lambda files: pool.map(compile_in_worker, [(f, library.root) for f in files], chunksize=chunk)
+        yield lambda files: pool.map(compile_in_worker, [(*job, library.root) for job in files], chunksize=chunk)
 
 
 def _check_decks_distinct(decks: Sequence[_DeckUnits], diagnostics: Diagnostics) -> None:
@@ -125,7 +125,7 @@ def _assemble(
     library: MediaLibrary,
     diagnostics: Diagnostics,
 ) -> Deck:
-    """Every note of one deck rendered under its deck, with the media they use, in source order."""
+    """Every note of one deck in source order, the ones with diagrams finished now, and the media they use."""
     files: dict[str, MediaFile] = {}
     for unit in deck.files:
         for dep in unit.media:
@@ -133,22 +133,20 @@ def _assemble(
             if isinstance(checked, Path):
                 media = library.add(checked)
                 files[media.name] = media
+    key = DeckKey(deck.config.id, deck.config.name)
     notes: list[RenderedNote] = []
-    fronts: list[tuple[CompiledNote, str]] = []
     for unit in deck.files:
-        for note in unit.notes:
-            fields, media_names = note.fields, note.media
-            front = note.front
-            if fields is None:
-                raw, _ = raws[(unit.path, note.spec.note_index)]
-                rendered = render_fields(raw, note.spec.kind, library, figures)
-                lint_note(note.spec, raw, rendered.fields, diagnostics)
-                fields, media_names = rendered.fields, tuple(m.name for m in rendered.media)
+        for compiled in unit.notes:
+            note = compiled.note
+            if note is None:
+                raw, _ = raws[(unit.path, compiled.spec.note_index)]
+                rendered = render_fields(raw, compiled.spec.kind, library, figures)
                 files.update((m.name, m) for m in rendered.media)
-                front = front_text(note.spec.kind, fields)
-            notes.append(finish_note(note.spec, fields, media_names, deck.config))
-            fronts.append((note, front))
-    check_duplicate_fronts([(note.spec, front) for note, front in fronts], diagnostics)
+                note = finish_note(compiled.spec, rendered, key.id, key.name)
+                lint_note(compiled.spec, raw, note, diagnostics)
+            notes.append(note)
+    specs = [compiled.spec for unit in deck.files for compiled in unit.notes]
+    check_duplicate_fronts([(spec, note.front) for spec, note in zip(specs, notes, strict=True)], diagnostics)
     used = sorted({name for note in notes for name in note.media})
     return Deck(
         slug=deck.source.folder.name,
@@ -158,29 +156,41 @@ def _assemble(
     )
 
 
+def _load_decks(sources: Sequence[DeckSource], diagnostics: Diagnostics) -> list[tuple[DeckSource, DeckConfig | None]]:
+    out = []
+    for source in sources:
+        slug = source.folder.name
+        if not _SLUG.match(slug):
+            diagnostics.error(
+                Location(display_path(source.folder)),
+                "E014",
+                f"deck folder `{slug}` is not a slug; expected lowercase letters, digits and `-`, because it "
+                "names the .apkg file. Rename the folder",
+            )
+        out.append((source, load_deck_config(source.config, diagnostics)))
+    return out
+
+
 def compile_decks(options: Options, diagnostics: Diagnostics) -> list[CompiledDeck]:
     """Read, compile, check and assemble every deck; raise BuildFailed with all problems if any."""
     timer = options.timer
     with timer.stage("read"):
         sources = find_decks(options.source, diagnostics)
+        configs = _load_decks(sources, diagnostics)
     library = MediaLibrary(options.media)
     with timer.stage("compile"):
-        every_file = [file for source in sources for file in source.notes]
+        # A deck.toml with errors still gets its notes checked, under a placeholder identity.
+        jobs = [
+            (file, DeckKey(config.id, config.name) if config else DeckKey(0, source.folder.name))
+            for source, config in configs
+            for file in source.notes
+        ]
         cache = NoteCache.default() if options.use_cache else None
-        compiled = compile_files(every_file, library, cache, options.jobs)
+        compiled = compile_files(jobs, library, cache, options.jobs)
     by_path = {unit.path: unit for unit in compiled}
     with timer.stage("check"):
         decks: list[_DeckUnits] = []
-        for source in sources:
-            config = load_deck_config(source.config, diagnostics)
-            slug = source.folder.name
-            if not _SLUG.match(slug):
-                diagnostics.error(
-                    Location(display_path(source.folder)),
-                    "E014",
-                    f"deck folder `{slug}` is not a slug; expected lowercase letters, digits and `-`, because it "
-                    "names the .apkg file. Rename the folder",
-                )
+        for source, config in configs:
             units = tuple(by_path[file.path] for file in source.notes)
             for unit in units:
                 diagnostics.extend(unit.diagnostics)
@@ -191,7 +201,7 @@ def compile_decks(options: Options, diagnostics: Diagnostics) -> list[CompiledDe
     if diagnostics.errors:
         raise BuildFailed(diagnostics.sorted())
     with timer.stage("diagrams"):
-        raws = _pending_notes(decks, {file.path: file for file in every_file})
+        raws = _pending_notes(decks, {file.path: file for file, _ in jobs})
         figures = render_figures(
             [raws[key] for key in sorted(raws)],
             diagnostics,

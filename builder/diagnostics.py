@@ -41,6 +41,23 @@ class Diagnostic:
     def sort_key(self) -> tuple[Location, str, str]:
         return (self.location, self.code, self.message)
 
+    def to_dict(self) -> dict[str, str | int]:
+        loc = self.location
+        return {"path": loc.path, "line": loc.line, "col": loc.col, "severity": self.severity.value,
+                "code": self.code, "message": self.message, "length": self.length}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str | int]) -> Diagnostic:
+        """The inverse of `to_dict`; raises KeyError, TypeError or ValueError on anything else."""
+        path, line, col, severity, code, message, length = (
+            data[k] for k in ("path", "line", "col", "severity", "code", "message", "length")
+        )
+        if not (isinstance(path, str) and isinstance(code, str) and isinstance(message, str)):
+            raise TypeError("path, code and message must be strings")
+        if not (isinstance(line, int) and isinstance(col, int) and isinstance(length, int)):
+            raise TypeError("line, col and length must be integers")
+        return cls(Location(path, line, col), code, message, Severity(str(severity)), length)
+
 
 class BuildFailed(Exception):
     """Raised by a stage that cannot go on; the diagnostics say why."""

@@ -15,7 +15,7 @@ from html import escape
 from builder.config import Embedded
 from builder.diagnostics import Diagnostics
 from builder.ids import content_hash, note_guid
-from builder.manifest import Manifest, ManifestNote, build_manifest
+from builder.manifest import Manifest, ManifestNote, build_manifest, front_text
 from builder.models import Deck, NoteKind, RenderedNote
 from builder.notetypes import NOTETYPES
 from builder.source import SourceFile
@@ -64,6 +64,7 @@ def _tombstone(deck: Deck, old: ManifestNote, where: SourceFile) -> RenderedNote
         location=Embedded(where, where.text, 1, 1).key_location("removed", "=")[0],
         cloze_numbers=(1,) if kind.clozed else (),
         media=(),
+        front=front_text(kind, fields),
         content_hash=content_hash(kind.value, deck.config.name, " ".join(tags), *fields),
     )
 

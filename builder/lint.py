@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from builder import cloze
 from builder.diagnostics import Diagnostics, did_you_mean
 from builder.manifest import visible_text
-from builder.models import NoteKind, NoteSpec
+from builder.models import NoteKind, NoteSpec, RenderedNote
 from builder.notetypes import NOTETYPES
 from builder.parse import RawNote
 from builder.validate import body_text
@@ -108,12 +108,7 @@ def _silenced(rule: Rule, spec: NoteSpec) -> bool:
     return rule.code in spec.lint_ignore or rule.name in spec.lint_ignore
 
 
-def front_text(kind: NoteKind, fields: tuple[str, ...]) -> str:
-    """What the card asks, as plain text: the key of the duplicate-front check."""
-    return visible_text(fields[NOTETYPES[kind].front_field])
-
-
-def lint_note(spec: NoteSpec, raw: RawNote, fields: tuple[str, ...], diagnostics: Diagnostics) -> None:
+def lint_note(spec: NoteSpec, raw: RawNote, note: RenderedNote, diagnostics: Diagnostics) -> None:
     """The rules that look at one note; warnings become errors under --strict (the caller decides)."""
     for name in spec.lint_ignore:
         if name not in RULE_NAMES:
@@ -123,10 +118,8 @@ def lint_note(spec: NoteSpec, raw: RawNote, fields: tuple[str, ...], diagnostics
                 f"unknown linter rule `{name}` in `ignore`; expected a rule code or name from docs/linting.md, "
                 f"e.g. long-answer.{did_you_mean(name, RULE_NAMES)}",
             )
-    back_html = fields[NOTETYPES[spec.kind].back_field]
-    item = LintNote(
-        spec, front_text(spec.kind, fields), visible_text(back_html), back_html, raw.title + "\n" + body_text(raw)[0]
-    )
+    back_html = note.fields[NOTETYPES[spec.kind].back_field]
+    item = LintNote(spec, note.front, visible_text(back_html), back_html, raw.title + "\n" + body_text(raw)[0])
     for rule in RULES:
         if _silenced(rule, spec):
             continue

@@ -68,6 +68,10 @@ def visible_text(html: str) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", text))).strip()
 
 
+def front_text(kind: NoteKind, fields: tuple[str, ...]) -> str:
+    return visible_text(fields[NOTETYPES[kind].front_field])
+
+
 def build_manifest(
     deck: Deck, mods: Mapping[str, int], notetype_mods: Mapping[int, int], removed: frozenset[str]
 ) -> Manifest:
@@ -81,7 +85,7 @@ def build_manifest(
             hash=note.content_hash,
             mod=mods[note.note_id],
             source=f"{note.location.path}:{note.location.line}",
-            front=visible_text(note.fields[NOTETYPES[note.kind].front_field]),
+            front=note.front,
             removed=note.note_id in removed,
         )
         for note in deck.notes

@@ -113,6 +113,8 @@ class RenderedNote(Frozen):
     cloze_numbers: tuple[int, ...]
     #: Names of the media files the fields reference, sorted.
     media: tuple[str, ...]
+    #: The visible text of what the card asks: for manifests, release notes and the duplicate-front check.
+    front: str
     #: sha256 over notetype, fields, tags and deck: what "this note changed" means.
     content_hash: str
 

@@ -1,8 +1,9 @@
 """Note files: one decoded file → its notes parsed, validated, rendered and linted, as one picklable unit.
 
-A file is the unit of caching and of parallel work: nothing here looks at other files or at deck.toml, so the
-result depends only on the file's text, the builder's code and the images the file references (recorded as
-dependencies, checked before a cached unit is reused). Notes that hold a diagram are validated here but
+A file is the unit of caching and of parallel work: nothing here looks at other files, and of deck.toml only
+the deck's id and name, which never change. So the result depends only on those, the file's text, the
+builder's code and the images the file references (recorded as dependencies, checked before a cached unit
+is reused). Notes that hold a diagram are validated here but
 rendered after the diagram stage, which renders every diagram of the build at once.
 """
 
@@ -13,24 +14,28 @@ from pathlib import Path
 
 from builder.diagnostics import Diagnostic, Diagnostics
 from builder.figures import Figures
-from builder.lint import front_text, lint_note
+from builder.lint import lint_note
 from builder.media import MediaLibrary, MediaProblem
-from builder.models import NoteSpec
-from builder.parse import parse_file
-from builder.render import render_fields
+from builder.models import NoteSpec, RenderedNote
+from builder.parse import RawNote, parse_file
+from builder.render import finish_note, render_fields
 from builder.source import SourceFile
 from builder.validate import diagram_fences, image_sources, validate_file
 
 
 @dataclass(frozen=True)
+class DeckKey:
+    """What a note takes from its deck: the id its GUID derives from and the name its deck path starts with."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
 class CompiledNote:
     spec: NoteSpec
-    #: The HTML fields; None for a note with a diagram (rendered after the diagram stage) or in a broken file.
-    fields: tuple[str, ...] | None
-    #: Names of the media the fields reference, sorted.
-    media: tuple[str, ...]
-    #: The visible front, for the deck-wide duplicate-front check.
-    front: str
+    #: The finished note; None for a note with a diagram (finished after the diagram stage) or in a broken file.
+    note: RenderedNote | None
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ class CompiledFile:
     @property
     def pending(self) -> tuple[CompiledNote, ...]:
         """Notes still to render once the diagrams are."""
-        return tuple(note for note in self.notes if note.fields is None)
+        return tuple(note for note in self.notes if note.note is None)
 
 
 def resolve_media(src: str, library: MediaLibrary) -> str:
@@ -69,7 +74,12 @@ def is_current(compiled: CompiledFile, library: MediaLibrary) -> bool:
     return all(resolve_media(dep.src, library) == dep.outcome for dep in compiled.media)
 
 
-def compile_file(source: SourceFile, library: MediaLibrary) -> CompiledFile:
+def finish(spec: NoteSpec, raw: RawNote, deck: DeckKey, library: MediaLibrary, figures: Figures) -> RenderedNote:
+    """Render one note and place it in its deck."""
+    return finish_note(spec, render_fields(raw, spec.kind, library, figures), deck.id, deck.name)
+
+
+def compile_file(source: SourceFile, deck: DeckKey, library: MediaLibrary) -> CompiledFile:
     diagnostics = Diagnostics()
     parsed = parse_file(source)
     specs = validate_file(parsed, library, diagnostics)
@@ -80,12 +90,11 @@ def compile_file(source: SourceFile, library: MediaLibrary) -> CompiledFile:
         # A file with errors is not rendered: the build stops before packaging, and a bad image reference
         # cannot be rendered at all.
         if broken or diagram_fences(raw):
-            notes.append(CompiledNote(spec, None, (), ""))
+            notes.append(CompiledNote(spec, None))
             continue
-        rendered = render_fields(raw, spec.kind, library, Figures())
-        lint_note(spec, raw, rendered.fields, diagnostics)
-        media = tuple(m.name for m in rendered.media)
-        notes.append(CompiledNote(spec, rendered.fields, media, front_text(spec.kind, rendered.fields)))
+        note = finish(spec, raw, deck, library, Figures())
+        lint_note(spec, raw, note, diagnostics)
+        notes.append(CompiledNote(spec, note))
     sources = sorted({src for raw in parsed.notes for src in image_sources(raw)})
     media_deps = tuple(MediaDependency(src, resolve_media(src, library)) for src in sources)
     return CompiledFile(source.path, tuple(notes), tuple(diagnostics.items), media_deps)
@@ -95,8 +104,8 @@ def compile_file(source: SourceFile, library: MediaLibrary) -> CompiledFile:
 _LIBRARIES: dict[Path, MediaLibrary] = {}
 
 
-def compile_in_worker(job: tuple[SourceFile, Path]) -> CompiledFile:
+def compile_in_worker(job: tuple[SourceFile, DeckKey, Path]) -> CompiledFile:
     """`compile_file` for a process pool: arguments and result travel pickled."""
-    source, media_root = job
+    source, deck, media_root = job
     library = _LIBRARIES.setdefault(media_root, MediaLibrary(media_root))
-    return compile_file(source, library)
+    return compile_file(source, deck, library)

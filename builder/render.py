@@ -23,9 +23,10 @@ from builder.diagrams import ENGINES
 from builder.diagrams.occlusion import mask_cloze
 from builder.figures import Figures
 from builder.ids import content_hash, note_guid
+from builder.manifest import front_text
 from builder.markdown import parser
 from builder.media import MediaLibrary
-from builder.models import DeckConfig, MediaFile, NoteKind, NoteSpec, RenderedNote
+from builder.models import MediaFile, NoteKind, NoteSpec, RenderedNote
 from builder.parse import RawNote
 from builder.validate import diagram_fences, fence_language
 
@@ -161,20 +162,22 @@ def render_fields(raw: RawNote, kind: NoteKind, library: MediaLibrary, figures: 
     return RenderedFields(fields, tuple(used[name] for name in sorted(used)))
 
 
-def finish_note(spec: NoteSpec, fields: tuple[str, ...], media: Sequence[str], config: DeckConfig) -> RenderedNote:
+def finish_note(spec: NoteSpec, rendered: RenderedFields, deck_id: int, deck: str) -> RenderedNote:
     """The note under its deck: GUID from the deck id, full deck name, and the hash that says it changed."""
-    deck_name = spec.deck_name(config.name)
+    deck_name = spec.deck_name(deck)
+    fields = rendered.fields
     # model_construct: every value comes from validated input or from the renderer; validating again per note
     # would cost more than rendering a warm build.
     return RenderedNote.model_construct(
         note_id=spec.note_id,
-        guid=note_guid(config.id, spec.note_id),
+        guid=note_guid(deck_id, spec.note_id),
         kind=spec.kind,
         deck_name=deck_name,
         fields=fields,
         tags=spec.tags,
         location=spec.location,
         cloze_numbers=spec.cloze_numbers,
-        media=tuple(sorted(media)),
+        media=tuple(m.name for m in rendered.media),
+        front=front_text(spec.kind, fields),
         content_hash=content_hash(spec.kind.value, deck_name, " ".join(spec.tags), *fields),
     )

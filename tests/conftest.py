@@ -29,9 +29,16 @@ def import_package(collection: Collection, apkg: Path) -> ImportResponse:
     return collection.import_anki_package(request)
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("builder-cache")
+
+
 @pytest.fixture(autouse=True)
-def _fixed_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fixed_epoch(monkeypatch: pytest.MonkeyPatch, _session_cache: Path) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    # One cache per test session, never the developer's .cache/: a test run starts cold and leaves nothing.
+    monkeypatch.setenv("BUILDER_CACHE_DIR", str(_session_cache))
 
 
 @pytest.fixture
