@@ -8,10 +8,10 @@ All problems of every stage are collected, then the build stops once with all of
 
 from __future__ import annotations
 
+import pickle
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +21,8 @@ from builder.figures import Figures, render_figures
 from builder.lint import check_duplicate_fronts, lint_note
 from builder.media import MediaLibrary
 from builder.models import Deck, DeckConfig, MediaFile, NoteKind, RenderedNote
-from builder.notecache import NoteCache, file_key
-from builder.notefile import CompiledFile, DeckKey, compile_file, compile_in_worker, is_current
+from builder.notecache import NoteCache, dumps, file_key, store
+from builder.notefile import CompiledFile, DeckKey, compile_file, is_current
 from builder.options import Options
 from builder.parse import RawNote, parse_file
 from builder.progress import Progress
@@ -62,29 +62,53 @@ def compile_files(
             if hit is not None and is_current(hit, library):
                 results[index] = hit
     missing = [index for index, found in enumerate(results) if found is None]
-    with Progress("compiling", len(missing)) as bar, _compiler(library, jobs, len(missing)) as run:
-        for index, compiled in zip(missing, run([files[index] for index in missing]), strict=True):
-            results[index] = compiled
-            if cache is not None:
-                cache.put(keys[index], compiled)
-            bar.advance()
+    with Progress("compiling", len(missing)) as bar:
+        if jobs > 1 and len(missing) >= PARALLEL_MIN_FILES:
+            work = [
+                WorkerJob(*files[index], library.root, cache.path_for(keys[index]) if cache else None)
+                for index in missing
+            ]
+            for index, body in zip(missing, _in_pool(work, jobs), strict=True):
+                results[index] = pickle.loads(body)
+                bar.advance()
+        else:
+            for index in missing:
+                results[index] = compiled = compile_file(*files[index], library)
+                if cache is not None:
+                    cache.put(keys[index], compiled)
+                bar.advance()
     return [compiled for compiled in results if compiled is not None]
 
 
-Compiler = Callable[[Sequence[tuple[SourceFile, DeckKey]]], Iterator[CompiledFile]]
+@dataclass(frozen=True)
+class WorkerJob:
+    source: SourceFile
+    deck: DeckKey
+    media_root: Path
+    #: Where the worker stores its result in the note cache, or None without a cache.
+    cache_entry: Path | None
 
 
-@contextmanager
-def _compiler(library: MediaLibrary, jobs: int, count: int) -> Iterator[Compiler]:
-    """Compiles files in order: in a process pool when there is enough work for one, else in this process."""
-    if jobs < 2 or count < PARALLEL_MIN_FILES:
-        yield lambda files: (compile_file(source, deck, library) for source, deck in files)
-        return
-    workers = min(jobs, count)
+#: One media library per worker process and media folder, so each image is read and hashed once per worker.
+_LIBRARIES: dict[Path, MediaLibrary] = {}
+
+
+def compile_in_worker(job: WorkerJob) -> bytes:
+    """`compile_file` in a worker: the result is pickled once, for the cache and for the trip back."""
+    library = _LIBRARIES.setdefault(job.media_root, MediaLibrary(job.media_root))
+    body = dumps(compile_file(job.source, job.deck, library))
+    if job.cache_entry is not None:
+        store(job.cache_entry, body)
+    return body
+
+
+def _in_pool(work: Sequence[WorkerJob], jobs: int) -> Iterator[bytes]:
+    """Results in order from a pool of worker processes, started for this build and stopped after it."""
+    workers = min(jobs, len(work))
     # Small chunks keep every core busy to the end; each still amortises a round trip to the worker.
-    chunk = max(1, count // (workers * 8))
+    chunk = max(1, len(work) // (workers * 8))
     with ProcessPoolExecutor(workers) as pool:
-        yield lambda files: pool.map(compile_in_worker, [(*job, library.root) for job in files], chunksize=chunk)
+        yield from pool.map(compile_in_worker, work, chunksize=chunk)
 
 
 def _check_decks_distinct(decks: Sequence[_DeckUnits], diagnostics: Diagnostics) -> None:

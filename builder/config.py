@@ -14,6 +14,7 @@ from pydantic_core import ErrorDetails
 
 from builder.diagnostics import Diagnostics, Location, did_you_mean
 from builder.models import DeckConfig, FileSettings, NoteMeta
+from builder.simpleyaml import load_plain
 from builder.source import SourceFile
 
 M = TypeVar("M", bound=BaseModel)
@@ -117,6 +118,9 @@ _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoad
 
 
 def _load_yaml(where: Embedded, code: str, what: str, diagnostics: Diagnostics) -> tuple[bool, object]:
+    plain = load_plain(where.text)
+    if plain is not None:
+        return True, plain
     try:
         return True, yaml.load(where.text, Loader=_FAST_LOADER)
     except yaml.YAMLError:

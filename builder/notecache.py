@@ -42,9 +42,12 @@ class NoteCache:
     def default(cls) -> NoteCache:
         return cls(cache_root() / SUBDIR)
 
+    def path_for(self, key: str) -> Path:
+        return entry_path(self.directory, key, ".pickle")
+
     def get(self, key: str, path: str) -> CompiledFile | None:
         """The entry for `key` (from `file_key`) if it is a compiled file of `path`; else None."""
-        body = read_entry(entry_path(self.directory, key, ".pickle"), _MAGIC)
+        body = read_entry(self.path_for(key), _MAGIC)
         if body is None:
             return None
         try:
@@ -56,5 +59,13 @@ class NoteCache:
         return value
 
     def put(self, key: str, compiled: CompiledFile) -> None:
-        body = pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL)
-        write_entry(entry_path(self.directory, key, ".pickle"), _MAGIC, body)
+        store(self.path_for(key), dumps(compiled))
+
+
+def dumps(compiled: CompiledFile) -> bytes:
+    return pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def store(entry: Path, body: bytes) -> None:
+    """Write an entry already pickled by `dumps` (a worker process pickles its result once, for both uses)."""
+    write_entry(entry, _MAGIC, body)

@@ -10,7 +10,6 @@ rendered after the diagram stage, which renders every diagram of the build at on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from builder.diagnostics import Diagnostic, Diagnostics
 from builder.figures import Figures
@@ -20,7 +19,7 @@ from builder.models import NoteSpec, RenderedNote
 from builder.parse import RawNote, parse_file
 from builder.render import finish_note, render_fields
 from builder.source import SourceFile
-from builder.validate import diagram_fences, image_sources, validate_file
+from builder.validate import diagram_fences, validate_file
 
 
 @dataclass(frozen=True)
@@ -82,10 +81,10 @@ def finish(spec: NoteSpec, raw: RawNote, deck: DeckKey, library: MediaLibrary, f
 def compile_file(source: SourceFile, deck: DeckKey, library: MediaLibrary) -> CompiledFile:
     diagnostics = Diagnostics()
     parsed = parse_file(source)
-    specs = validate_file(parsed, library, diagnostics)
+    checked = validate_file(parsed, library, diagnostics)
     broken = bool(diagnostics.errors)
     notes = []
-    for spec in specs:
+    for spec in checked.notes:
         raw = parsed.notes[spec.note_index]
         # A file with errors is not rendered: the build stops before packaging, and a bad image reference
         # cannot be rendered at all.
@@ -95,17 +94,5 @@ def compile_file(source: SourceFile, deck: DeckKey, library: MediaLibrary) -> Co
         note = finish(spec, raw, deck, library, Figures())
         lint_note(spec, raw, note, diagnostics)
         notes.append(CompiledNote(spec, note))
-    sources = sorted({src for raw in parsed.notes for src in image_sources(raw)})
-    media_deps = tuple(MediaDependency(src, resolve_media(src, library)) for src in sources)
+    media_deps = tuple(MediaDependency(src, resolve_media(src, library)) for src in checked.images)
     return CompiledFile(source.path, tuple(notes), tuple(diagnostics.items), media_deps)
-
-
-#: One media library per worker process and media folder, so each image is read and hashed once per worker.
-_LIBRARIES: dict[Path, MediaLibrary] = {}
-
-
-def compile_in_worker(job: tuple[SourceFile, DeckKey, Path]) -> CompiledFile:
-    """`compile_file` for a process pool: arguments and result travel pickled."""
-    source, deck, media_root = job
-    library = _LIBRARIES.setdefault(media_root, MediaLibrary(media_root))
-    return compile_file(source, deck, library)

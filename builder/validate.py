@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from markdown_it.token import Token
 
@@ -126,9 +127,22 @@ def _note_kind(
     return (meta.type if meta and meta.type else NoteKind.BASIC), set()
 
 
-def _check_html(note: RawNote, diagnostics: Diagnostics) -> None:
+def _check_tokens(note: RawNote, media: MediaLibrary, diagnostics: Diagnostics) -> list[str]:
+    """Scripts in raw HTML, `javascript:` links and image references, in one pass; returns the image sources."""
+    images: list[str] = []
     for token, block in _walk((note.title_token, *note.body)):
-        if token.type in ("html_block", "html_inline"):
+        kind = token.type
+        if kind == "image":
+            src = str(token.attrs.get("src", ""))
+            images.append(src)
+            checked = media.check(src)
+            if isinstance(checked, MediaProblem):
+                location, length = _find_in_lines(note.source, block, f"]({src}" if src else "![")
+                if src:
+                    location = Location(location.path, location.line, location.col + 2)
+                    length = len(src)
+                diagnostics.error(location, checked.code, checked.message, length)
+        elif kind in ("html_block", "html_inline"):
             match = _SCRIPT.search(token.content)
             if match:
                 location, length = _find_in_lines(note.source, block, match.group().strip())
@@ -139,7 +153,7 @@ def _check_html(note: RawNote, diagnostics: Diagnostics) -> None:
                     "because cards must work without JavaScript on every Anki client. Remove it",
                     length,
                 )
-        elif token.type in ("link_open",) and _SCRIPT.search(str(token.attrs.get("href", ""))):
+        elif kind == "link_open" and _SCRIPT.search(str(token.attrs.get("href", ""))):
             location, length = _find_in_lines(note.source, block, "javascript")
             diagnostics.error(
                 location,
@@ -147,25 +161,12 @@ def _check_html(note: RawNote, diagnostics: Diagnostics) -> None:
                 "found a `javascript:` link; expected an http(s) link or none. Remove it",
                 length,
             )
-
-
-def _check_images(note: RawNote, media: MediaLibrary, diagnostics: Diagnostics) -> None:
-    for token, block in _walk(note.body):
-        if token.type != "image":
-            continue
-        src = str(token.attrs.get("src", ""))
-        checked = media.check(src)
-        if isinstance(checked, MediaProblem):
-            location, length = _find_in_lines(note.source, block, f"]({src}" if src else "![")
-            if src:
-                location = Location(location.path, location.line, location.col + 2)
-                length = len(src)
-            diagnostics.error(location, checked.code, checked.message, length)
+    return images
 
 
 def _note(
     note: RawNote, settings: FileSettings, index: int, media: MediaLibrary, diagnostics: Diagnostics
-) -> NoteSpec | None:
+) -> tuple[NoteSpec | None, list[str]]:
     source = note.source
     heading = Location(source.path, note.title_line, note.title_col)
     before = len(diagnostics.errors)
@@ -186,7 +187,7 @@ def _note(
             "e.g. `<!-- id: my-note -->`. Add `-->`",
             4,
         )
-        return None
+        return None, []
     else:
         meta, has_id = load_note_meta(source, note.meta.text, note.meta.text_line, note.meta.text_col, diagnostics)
         if meta is None and not has_id and len(diagnostics.errors) == before:
@@ -211,8 +212,7 @@ def _note(
             "empty back: found no text between this heading and the next; expected the answer below the "
             "metadata comment",
         )
-    _check_html(note, diagnostics)
-    _check_images(note, media, diagnostics)
+    images = _check_tokens(note, media, diagnostics)
 
     if ordinals and meta is not None and meta.type is NoteKind.REVERSE:
         assert note.meta is not None
@@ -227,8 +227,8 @@ def _note(
         )
     # A note with other problems still takes part in the duplicate-id check, so all problems show at once.
     if meta is None:
-        return None
-    return NoteSpec(
+        return None, images
+    spec = NoteSpec(
         note_id=meta.id,
         kind=kind,
         subdeck=settings.deck,
@@ -238,6 +238,7 @@ def _note(
         lint_ignore=meta.ignore,
         note_index=index,
     )
+    return spec, images
 
 
 def check_unique_ids(notes: Sequence[NoteSpec], diagnostics: Diagnostics) -> None:
@@ -254,20 +255,24 @@ def check_unique_ids(notes: Sequence[NoteSpec], diagnostics: Diagnostics) -> Non
             )
 
 
-def image_sources(note: RawNote) -> list[str]:
-    """The `src` of every image in the note's body, in order."""
-    return [str(token.attrs.get("src", "")) for token, _ in _walk(note.body) if token.type == "image"]
+@dataclass(frozen=True)
+class CheckedFile:
+    #: The notes that passed validation; none when the file's front matter is invalid.
+    notes: tuple[NoteSpec, ...]
+    #: Every image reference in the file, sorted and unique.
+    images: tuple[str, ...]
 
 
-def validate_file(parsed: ParsedFile, media: MediaLibrary, diagnostics: Diagnostics) -> list[NoteSpec]:
-    """Every note of one file that passed validation; a file whose front matter is invalid keeps none."""
+def validate_file(parsed: ParsedFile, media: MediaLibrary, diagnostics: Diagnostics) -> CheckedFile:
     settings: FileSettings | None = FileSettings()
     if parsed.front_matter is not None:
         fm = parsed.front_matter
         settings = load_front_matter(parsed.source, fm.text, fm.first_line, diagnostics)
     notes: list[NoteSpec] = []
+    images: set[str] = set()
     for index, raw in enumerate(parsed.notes):
-        spec = _note(raw, settings or FileSettings(), index, media, diagnostics)
+        spec, found = _note(raw, settings or FileSettings(), index, media, diagnostics)
+        images.update(found)
         if spec is not None and settings is not None:
             notes.append(spec)
-    return notes
+    return CheckedFile(tuple(notes), tuple(sorted(images)))
