@@ -20,7 +20,7 @@ from builder.diagnostics import BuildFailed, Diagnostics, Location
 from builder.figures import Figures, render_figures
 from builder.lint import check_duplicate_fronts, lint_note
 from builder.media import MediaLibrary
-from builder.models import Deck, DeckConfig, MediaFile, NoteKind, RenderedNote
+from builder.models import Deck, DeckConfig, MediaFile, NoteKind, NoteSpec, RenderedNote
 from builder.notecache import NoteCache, dumps, file_key, store
 from builder.notefile import CompiledFile, DeckKey, compile_file, is_current
 from builder.options import Options
@@ -138,7 +138,9 @@ def _pending_notes(
             if unit.pending:
                 parsed = parse_file(sources[unit.path])
                 for note in unit.pending:
-                    raws[(unit.path, note.spec.note_index)] = (parsed.notes[note.spec.note_index], note.spec.kind)
+                    spec = note.result
+                    assert isinstance(spec, NoteSpec)
+                    raws[(unit.path, spec.note_index)] = (parsed.notes[spec.note_index], spec.kind)
     return raws
 
 
@@ -161,16 +163,16 @@ def _assemble(
     notes: list[RenderedNote] = []
     for unit in deck.files:
         for compiled in unit.notes:
-            note = compiled.note
-            if note is None:
-                raw, _ = raws[(unit.path, compiled.spec.note_index)]
-                rendered = render_fields(raw, compiled.spec.kind, library, figures)
+            note = compiled.result
+            if isinstance(note, NoteSpec):
+                raw, _ = raws[(unit.path, note.note_index)]
+                rendered = render_fields(raw, note.kind, library, figures)
                 files.update((m.name, m) for m in rendered.media)
-                note = finish_note(compiled.spec, rendered, key.id, key.name)
-                lint_note(compiled.spec, raw, note, diagnostics)
+                spec, note = note, finish_note(note, rendered, key.id, key.name)
+                lint_note(spec, raw, note, diagnostics)
             notes.append(note)
-    specs = [compiled.spec for unit in deck.files for compiled in unit.notes]
-    check_duplicate_fronts([(spec, note.front) for spec, note in zip(specs, notes, strict=True)], diagnostics)
+    ignores = [compiled.lint_ignore for unit in deck.files for compiled in unit.notes]
+    check_duplicate_fronts(list(zip(notes, ignores, strict=True)), diagnostics)
     used = sorted({name for note in notes for name in note.media})
     return Deck(
         slug=deck.source.folder.name,
@@ -218,7 +220,7 @@ def compile_decks(options: Options, diagnostics: Diagnostics) -> list[CompiledDe
             units = tuple(by_path[file.path] for file in source.notes)
             for unit in units:
                 diagnostics.extend(unit.diagnostics)
-            check_unique_ids([note.spec for unit in units for note in unit.notes], diagnostics)
+            check_unique_ids([note for unit in units for note in unit.notes], diagnostics)
             if config is not None:
                 decks.append(_DeckUnits(source, config, units))
         _check_decks_distinct(decks, diagnostics)

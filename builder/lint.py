@@ -105,7 +105,11 @@ RULE_NAMES = frozenset({r.code for r in (*RULES, DUPLICATE_FRONT)} | {r.name for
 
 
 def _silenced(rule: Rule, spec: NoteSpec) -> bool:
-    return rule.code in spec.lint_ignore or rule.name in spec.lint_ignore
+    return _ignores(rule, spec.lint_ignore)
+
+
+def _ignores(rule: Rule, ignore: tuple[str, ...]) -> bool:
+    return rule.code in ignore or rule.name in ignore
 
 
 def lint_note(spec: NoteSpec, raw: RawNote, note: RenderedNote, diagnostics: Diagnostics) -> None:
@@ -128,14 +132,15 @@ def lint_note(spec: NoteSpec, raw: RawNote, note: RenderedNote, diagnostics: Dia
             diagnostics.warning(spec.location, rule.code, f"{message} [{rule.name}]")
 
 
-def check_duplicate_fronts(fronts: Sequence[tuple[NoteSpec, str]], diagnostics: Diagnostics) -> None:
-    """Two notes of one deck that ask the same thing (case-insensitive), each note with its front text."""
-    first: dict[str, tuple[NoteSpec, str]] = {}
-    for spec, front in fronts:
-        seen, _ = first.setdefault(front.lower(), (spec, front))
-        if seen is not spec and not _silenced(DUPLICATE_FRONT, spec):
+def check_duplicate_fronts(notes: Sequence[tuple[RenderedNote, tuple[str, ...]]], diagnostics: Diagnostics) -> None:
+    """Two notes of one deck that ask the same thing (case-insensitive); each note comes with its `ignore` list."""
+    first: dict[str, RenderedNote] = {}
+    for note, ignore in notes:
+        front = note.front
+        seen = first.setdefault(front.lower(), note)
+        if seen is not note and not _ignores(DUPLICATE_FRONT, ignore):
             diagnostics.warning(
-                spec.location,
+                note.location,
                 DUPLICATE_FRONT.code,
                 f"the front `{front[:60]}` is the same as the note at {seen.location}; expected every "
                 "front to ask something different, or learners cannot tell which answer is wanted. "

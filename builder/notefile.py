@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from builder.diagnostics import Diagnostic, Diagnostics
+from builder.diagnostics import Diagnostic, Diagnostics, Location
 from builder.figures import Figures
 from builder.lint import lint_note
 from builder.media import MediaLibrary, MediaProblem
@@ -32,9 +32,18 @@ class DeckKey:
 
 @dataclass(frozen=True)
 class CompiledNote:
-    spec: NoteSpec
-    #: The finished note; None for a note with a diagram (finished after the diagram stage) or in a broken file.
-    note: RenderedNote | None
+    #: The finished note; or the validated spec of a note with a diagram (finished after the diagram stage) or
+    #: in a file with errors. Only one of them is kept: loading 50,000 cached notes is a cost of every rebuild.
+    result: RenderedNote | NoteSpec
+    lint_ignore: tuple[str, ...]
+
+    @property
+    def note_id(self) -> str:
+        return self.result.note_id
+
+    @property
+    def location(self) -> Location:
+        return self.result.location
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,7 @@ class CompiledFile:
     @property
     def pending(self) -> tuple[CompiledNote, ...]:
         """Notes still to render once the diagrams are."""
-        return tuple(note for note in self.notes if note.note is None)
+        return tuple(note for note in self.notes if isinstance(note.result, NoteSpec))
 
 
 def resolve_media(src: str, library: MediaLibrary) -> str:
@@ -89,10 +98,10 @@ def compile_file(source: SourceFile, deck: DeckKey, library: MediaLibrary) -> Co
         # A file with errors is not rendered: the build stops before packaging, and a bad image reference
         # cannot be rendered at all.
         if broken or diagram_fences(raw):
-            notes.append(CompiledNote(spec, None))
+            notes.append(CompiledNote(spec, spec.lint_ignore))
             continue
         note = finish(spec, raw, deck, library, Figures())
         lint_note(spec, raw, note, diagnostics)
-        notes.append(CompiledNote(spec, note))
+        notes.append(CompiledNote(note, spec.lint_ignore))
     media_deps = tuple(MediaDependency(src, resolve_media(src, library)) for src in checked.images)
     return CompiledFile(source.path, tuple(notes), tuple(diagnostics.items), media_deps)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from markdown_it.token import Token
 
@@ -241,9 +242,16 @@ def _note(
     return spec, images
 
 
-def check_unique_ids(notes: Sequence[NoteSpec], diagnostics: Diagnostics) -> None:
+class Identified(Protocol):
+    @property
+    def note_id(self) -> str: ...
+    @property
+    def location(self) -> Location: ...
+
+
+def check_unique_ids(notes: Sequence[Identified], diagnostics: Diagnostics) -> None:
     """Note ids are unique across the whole deck: every file of it, in path order."""
-    first: dict[str, NoteSpec] = {}
+    first: dict[str, Identified] = {}
     for spec in notes:
         seen = first.setdefault(spec.note_id, spec)
         if seen is not spec:
