@@ -1,4 +1,4 @@
-"""Developer tasks: `nox -s build`, `nox -s tests`, `nox -s lint`, `nox -s typecheck`."""
+"""Developer tasks: `nox -s build`, `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s bench`."""
 
 from __future__ import annotations
 
@@ -59,6 +59,14 @@ def tests(session: nox.Session) -> None:
     """Run the test suite: builds fixture decks and imports them with the real Anki backend."""
     _install(session, "diagrams", "preview", "test")
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmark 1k/10k/50k-note synthetic decks against the floor; prints a table, writes dist/bench.json."""
+    # genanki and markdown-it-py (the floor) come with the builder itself.
+    _install(session, "diagrams")
+    session.run("python", "-m", "tests.bench", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -137,13 +137,9 @@ def _occlusion_fields(raw: RawNote, front: str, env: dict[str, Any], figures: Fi
     return (mask_cloze(figures.masks[key]), image, front, extra, "")
 
 
-def _fields(kind: NoteKind, front: str, back: str, title_text: str) -> tuple[str, ...]:
-    if kind is NoteKind.CLOZE:
-        return (
-            f'<div class="df-title">{front}</div>\n{back}'.strip(),
-            escape(cloze.reveal(title_text), quote=False),
-        )
-    return (front, back)
+def _cloze_fields(front: str, back: str, title_text: str) -> tuple[str, ...]:
+    """Text (title above the body) and the title with deletions revealed, the field Anki sorts by."""
+    return (f'<div class="df-title">{front}</div>\n{back}'.strip(), escape(cloze.reveal(title_text), quote=False))
 
 
 def render_fields(raw: RawNote, kind: NoteKind, library: MediaLibrary, figures: Figures) -> RenderedFields:
@@ -156,8 +152,11 @@ def render_fields(raw: RawNote, kind: NoteKind, library: MediaLibrary, figures: 
         fields = _occlusion_fields(raw, front, env, figures)
     else:
         back = renderer.render(list(raw.body), options, env).strip()
-        title_text = renderer.renderInlineAsText(raw.title_token.children or [], options, env)
-        fields = _fields(kind, front, back, title_text)
+        if kind is NoteKind.CLOZE:
+            title_text = renderer.renderInlineAsText(raw.title_token.children or [], options, env)
+            fields = _cloze_fields(front, back, title_text)
+        else:
+            fields = (front, back)
     used: dict[str, MediaFile] = env["used"]
     return RenderedFields(fields, tuple(used[name] for name in sorted(used)))
 
