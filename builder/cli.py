@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -187,7 +188,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Allocations between young-generation collections (CPython's default is 700).
+GC_THRESHOLD = 100_000
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # A build allocates hundreds of thousands of long-lived, acyclic objects (notes, fields, tokens); with the
+    # default threshold the cycle collector walks all of them again and again, which made a 50,000-note
+    # build spend more time collecting than packaging. Cycles are still collected, just less often.
+    gc.set_threshold(GC_THRESHOLD, 50, 100)
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse reports usage errors itself
