@@ -171,17 +171,8 @@ def format_github(diagnostics: Sequence[Diagnostic]) -> str:
 
 
 def format_json(diagnostics: Sequence[Diagnostic]) -> str:
-    rows = [
-        {
-            "path": d.location.path,
-            "line": d.location.line,
-            "col": d.location.col,
-            "severity": d.severity.value,
-            "code": d.code,
-            "message": d.message,
-        }
-        for d in diagnostics
-    ]
+    # The caret length only matters to the text format.
+    rows = [{key: value for key, value in d.to_dict().items() if key != "length"} for d in diagnostics]
     return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
 
 

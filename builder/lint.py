@@ -104,10 +104,6 @@ DUPLICATE_FRONT = Rule("L004", "duplicate-front", lambda n: None)
 RULE_NAMES = frozenset({r.code for r in (*RULES, DUPLICATE_FRONT)} | {r.name for r in (*RULES, DUPLICATE_FRONT)})
 
 
-def _silenced(rule: Rule, spec: NoteSpec) -> bool:
-    return _ignores(rule, spec.lint_ignore)
-
-
 def _ignores(rule: Rule, ignore: tuple[str, ...]) -> bool:
     return rule.code in ignore or rule.name in ignore
 
@@ -125,7 +121,7 @@ def lint_note(spec: NoteSpec, raw: RawNote, note: RenderedNote, diagnostics: Dia
     back_html = note.fields[NOTETYPES[spec.kind].back_field]
     item = LintNote(spec, note.front, visible_text(back_html), back_html, raw.title + "\n" + body_text(raw)[0])
     for rule in RULES:
-        if _silenced(rule, spec):
+        if _ignores(rule, spec.lint_ignore):
             continue
         message = rule.check(item)
         if message is not None:

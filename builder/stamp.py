@@ -39,15 +39,14 @@ def _files(root: Path) -> Iterator[Path]:
         yield from sorted((p for p in root.rglob("*") if p.is_file()), key=lambda p: p.relative_to(root).as_posix())
 
 
-def _digest_files(digest: hashlib._Hash, label: str, root: Path) -> bytes:
-    """Hash every file under `root` into `digest`; return their bytes joined, for the PlantUML probe."""
-    plantuml = b""
+def _digest_files(digest: hashlib._Hash, label: str, root: Path) -> bool:
+    """Hash every file under `root` into `digest`; say whether any mentions PlantUML."""
+    plantuml = False
     for path in _files(root):
         data = path.read_bytes()
         digest.update(f"{label}:{path.relative_to(root).as_posix()}\0".encode())
         digest.update(hashlib.sha256(data).digest())
-        if b"plantuml" in data:
-            plantuml = b"plantuml"
+        plantuml = plantuml or b"plantuml" in data
     return plantuml
 
 

@@ -19,7 +19,6 @@ from builder.parse import ParsedFile, RawNote
 from builder.source import SourceFile
 
 _SCRIPT = re.compile(r"<\s*script\b|\bjavascript\s*:|\son[a-z]+\s*=", re.IGNORECASE)
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
 def _walk(tokens: Sequence[Token]) -> Iterator[tuple[Token, Token]]:
