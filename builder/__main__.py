@@ -1,7 +1,5 @@
 """Entry point for `python -m builder`."""
 
-import sys
+from builder.cli import run
 
-from builder.cli import main
-
-sys.exit(main())
+run()

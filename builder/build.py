@@ -13,7 +13,7 @@ from builder.epoch import EpochError, source_date_epoch
 from builder.history import Release, plan_release
 from builder.manifest import RELEASES_DIR, ManifestError, dumps, previous_release
 from builder.options import Options
-from builder.package import atomic_output, card_ordinals, write_apkg
+from builder.package import atomic_output, write_apkg
 from builder.source import display_path
 
 
@@ -63,11 +63,11 @@ def build(options: Options, diagnostics: Diagnostics) -> list[Output]:
         target = options.out / f"{stem}.apkg"
         epoch = max([*release.mods.values(), *release.notetype_mods.values()], default=0)
         with timer.stage("package"):
-            write_apkg(deck, target, epoch, release.mods, release.notetype_mods)
+            cards = write_apkg(deck, target, epoch, release.mods, release.notetype_mods)
         manifest_path = options.out / f"{stem}.json"
         with timer.stage("manifest"), atomic_output(manifest_path) as temp:
             temp.write_text(dumps(release.manifest), encoding="utf-8")
-        outputs.append(Output(release, target, manifest_path, sum(len(card_ordinals(n)) for n in deck.notes)))
+        outputs.append(Output(release, target, manifest_path, cards))
     return outputs
 
 

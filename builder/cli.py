@@ -217,3 +217,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if found:
         sys.stderr.write(FORMATTERS[args.format](found))
     return EXIT_INPUT if diagnostics.errors else code
+
+
+def run() -> None:
+    """The `deckforge` command and `python -m builder`: `main`, then leave without tearing down the interpreter.
+
+    Freeing every note, token and module one by one costs a tenth of a second at 10,000 notes, after the
+    work is done. Everything a command writes is closed when `main` returns, so flush the two streams and go.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -8,10 +8,12 @@ All problems of every stage are collected, then the build stops once with all of
 
 from __future__ import annotations
 
+import gc
 import pickle
 import re
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,22 +64,62 @@ def compile_files(
             if hit is not None and is_current(hit, library):
                 results[index] = hit
     missing = [index for index, found in enumerate(results) if found is None]
+
+    def here(index: int) -> CompiledFile:
+        compiled = compile_file(*files[index], library)
+        if cache is not None:
+            cache.put(keys[index], compiled)
+        return compiled
+
+    def job(index: int) -> WorkerJob:
+        return WorkerJob(*files[index], library.root, cache.path_for(keys[index]) if cache else None)
+
     with Progress("compiling", len(missing)) as bar:
         if jobs > 1 and len(missing) >= PARALLEL_MIN_FILES:
-            work = [
-                WorkerJob(*files[index], library.root, cache.path_for(keys[index]) if cache else None)
-                for index in missing
-            ]
-            for index, body in zip(missing, _in_pool(work, jobs), strict=True):
-                results[index] = pickle.loads(body)
+            for index, compiled in _shared(missing, here, job, jobs - 1):
+                results[index] = compiled
                 bar.advance()
         else:
             for index in missing:
-                results[index] = compiled = compile_file(*files[index], library)
-                if cache is not None:
-                    cache.put(keys[index], compiled)
+                results[index] = here(index)
                 bar.advance()
     return [compiled for compiled in results if compiled is not None]
+
+
+def _shared(
+    indices: Sequence[int], here: Callable[[int], CompiledFile], job: Callable[[int], WorkerJob], workers: int
+) -> Iterator[tuple[int, CompiledFile]]:
+    """Compile the files at `indices` in `workers` processes and in this one, which would otherwise only wait.
+
+    Workers take files from the front, this process from the back, until they meet: no split has to be guessed,
+    and this process's share skips the pickling round trip. Each worker keeps two files queued so it never
+    waits for this process to hand it the next one.
+    """
+    queue = deque(indices)
+    in_flight: dict[Future[bytes], int] = {}
+    # Everything alive now (modules, sources) lives as long as the build: keep the collector off it, in this
+    # process and in the forked workers, where touching it would also copy the pages it sits on.
+    gc.freeze()
+    with ProcessPoolExecutor(workers) as pool:
+
+        def feed() -> None:
+            while queue and len(in_flight) < 2 * workers:
+                index = queue.popleft()
+                in_flight[pool.submit(compile_in_worker, job(index))] = index
+
+        def collect(block: bool) -> Iterator[tuple[int, CompiledFile]]:
+            done, _ = wait(in_flight, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=in_flight.__getitem__):
+                yield in_flight.pop(future), pickle.loads(future.result())
+
+        feed()
+        while queue:
+            index = queue.pop()
+            yield index, here(index)
+            yield from collect(block=False)
+            feed()
+        while in_flight:
+            yield from collect(block=True)
 
 
 @dataclass(frozen=True)
@@ -100,15 +142,6 @@ def compile_in_worker(job: WorkerJob) -> bytes:
     if job.cache_entry is not None:
         store(job.cache_entry, body)
     return body
-
-
-def _in_pool(work: Sequence[WorkerJob], jobs: int) -> Iterator[bytes]:
-    """Results in order from a pool of worker processes, started for this build and stopped after it."""
-    workers = min(jobs, len(work))
-    # Small chunks keep every core busy to the end; each still amortises a round trip to the worker.
-    chunk = max(1, len(work) // (workers * 8))
-    with ProcessPoolExecutor(workers) as pool:
-        yield from pool.map(compile_in_worker, work, chunksize=chunk)
 
 
 def _check_decks_distinct(decks: Sequence[_DeckUnits], diagnostics: Diagnostics) -> None:
