@@ -1,4 +1,4 @@
-"""Developer tasks: `nox -s build`, `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s bench`."""
+"""Developer tasks: `nox -s build`, `watch`, `tests`, `lint`, `typecheck`, `bench` and the release sessions."""
 
 from __future__ import annotations
 
@@ -28,6 +28,12 @@ def _builder(session: nox.Session, command: str, *extras: str) -> None:
 def build(session: nox.Session) -> None:
     """Validate every deck under source/ and write dist/<deck>-<version>.apkg."""
     _builder(session, "build", "diagrams")
+
+
+@nox.session(python=PYTHON)
+def watch(session: nox.Session) -> None:
+    """Build, then rebuild after every saved change to source/ or media/ until Ctrl-C."""
+    _builder(session, "watch", "diagrams")
 
 
 @nox.session(python=PYTHON)

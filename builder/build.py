@@ -12,6 +12,7 @@ from builder.diff import compare, format_markdown
 from builder.epoch import EpochError, source_date_epoch
 from builder.history import Release, plan_release
 from builder.manifest import RELEASES_DIR, ManifestError, dumps, previous_release
+from builder.notecache import NoteCache
 from builder.options import Options
 from builder.package import atomic_output, write_apkg
 from builder.source import display_path
@@ -44,13 +45,13 @@ def _plan(compiled: CompiledDeck, diagnostics: Diagnostics) -> Release | None:
     return plan_release(deck, found[1] if found else None, compiled.source.config, epoch.value, diagnostics)
 
 
-def build(options: Options, diagnostics: Diagnostics) -> list[Output]:
+def build(options: Options, diagnostics: Diagnostics, cache: NoteCache | None = None) -> list[Output]:
     """Compile every deck, plan each release against the last one, then write packages and manifests.
 
     Nothing is written unless every deck compiled and passed the release guards.
     """
     timer = options.timer
-    decks = compile_decks(options, diagnostics)
+    decks = compile_decks(options, diagnostics, cache)
     with timer.stage("history"):
         releases = [_plan(compiled, diagnostics) for compiled in decks]
     if diagnostics.errors:
@@ -69,6 +70,15 @@ def build(options: Options, diagnostics: Diagnostics) -> list[Output]:
             temp.write_text(dumps(release.manifest), encoding="utf-8")
         outputs.append(Output(release, target, manifest_path, cards))
     return outputs
+
+
+def report_outputs(outputs: list[Output]) -> str:
+    """What a build prints: one line per package written."""
+    return "".join(
+        f"built {o.path.as_posix()} ({len(o.release.deck.notes)} notes, {o.cards} cards, "
+        f"{len(o.release.deck.media)} media)\n"
+        for o in outputs
+    )
 
 
 def record(options: Options, outputs: list[Output]) -> list[Path]:

@@ -43,6 +43,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, found {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, found {text}")
+    return value
+
+
 def _cmd_check(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     from builder.compile import compile_decks
 
@@ -61,18 +71,21 @@ def _cmd_build(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
         sys.stdout.write(replay.stdout.replace("\n", " (up to date)\n"))
         diagnostics.extend(replay.diagnostics)
         return EXIT_OK
-    from builder.build import build
+    from builder.build import build, report_outputs
 
     outputs = build(options, diagnostics)
-    report = "".join(
-        f"built {o.path.as_posix()} ({len(o.release.deck.notes)} notes, {o.cards} cards, "
-        f"{len(o.release.deck.media)} media)\n"
-        for o in outputs
-    )
+    report = report_outputs(outputs)
     sys.stdout.write(report)
     if stamp is not None:
         stamp.record([path for o in outputs for path in (o.path, o.manifest)], report, diagnostics.items)
     return EXIT_OK
+
+
+def _cmd_watch(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    from builder.watch import watch
+
+    # Each build reports its own problems as it finishes; `diagnostics` stays empty for main to print.
+    return watch(_options(args), interval=args.interval, fmt=args.format)
 
 
 def _cmd_record(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
@@ -138,6 +151,7 @@ def _cmd_diff(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Diagnostics], int]]] = {
     "check": ("validate every deck and report all problems", _cmd_check),
     "build": ("validate, then write dist/<deck>-<version>.apkg and .json for every deck", _cmd_build),
+    "watch": ("build, then rebuild after every saved change, keeping the pipeline warm (Ctrl-C stops)", _cmd_watch),
     "preview": ("build, then write dist/preview/index.html showing every card as Anki renders it", _cmd_preview),
     "fix-ids": ("write a missing id under every note heading, changing nothing else", _cmd_fix_ids),
     "diff": ("compare two releases (manifests or .apkg files): added, changed, removed notes", _cmd_diff),
@@ -175,7 +189,16 @@ def _parser() -> argparse.ArgumentParser:
             metavar="N",
             help="processes compiling note files and rendering diagrams (default: cores available)",
         )
-        cmd.add_argument("--timings", type=Path, metavar="FILE", help="write seconds spent per stage as JSON")
+        if name == "watch":
+            cmd.add_argument(
+                "--interval",
+                type=_positive_float,
+                default=0.1,
+                metavar="SECONDS",
+                help="how often to look for changed files (default: 0.1)",
+            )
+        else:
+            cmd.add_argument("--timings", type=Path, metavar="FILE", help="write seconds spent per stage as JSON")
         cmd.add_argument(
             "--diagram-timeout", type=float, default=60.0, metavar="SECONDS", help="stop a diagram render after this"
         )

@@ -78,11 +78,15 @@ def compile_files(
         if jobs > 1 and len(missing) >= PARALLEL_MIN_FILES:
             for index, compiled in _shared(missing, here, job, jobs - 1):
                 results[index] = compiled
+                if cache is not None:
+                    cache.remember(keys[index], compiled)
                 bar.advance()
         else:
             for index in missing:
                 results[index] = here(index)
                 bar.advance()
+    if cache is not None:
+        cache.forget_all_but(keys)
     return [compiled for compiled in results if compiled is not None]
 
 
@@ -100,26 +104,30 @@ def _shared(
     # Everything alive now (modules, sources) lives as long as the build: keep the collector off it, in this
     # process and in the forked workers, where touching it would also copy the pages it sits on.
     gc.freeze()
-    with ProcessPoolExecutor(workers) as pool:
+    try:
+        with ProcessPoolExecutor(workers) as pool:
 
-        def feed() -> None:
-            while queue and len(in_flight) < 2 * workers:
-                index = queue.popleft()
-                in_flight[pool.submit(compile_in_worker, job(index))] = index
+            def feed() -> None:
+                while queue and len(in_flight) < 2 * workers:
+                    index = queue.popleft()
+                    in_flight[pool.submit(compile_in_worker, job(index))] = index
 
-        def collect(block: bool) -> Iterator[tuple[int, CompiledFile]]:
-            done, _ = wait(in_flight, timeout=None if block else 0, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=in_flight.__getitem__):
-                yield in_flight.pop(future), pickle.loads(future.result())
+            def collect(block: bool) -> Iterator[tuple[int, CompiledFile]]:
+                done, _ = wait(in_flight, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=in_flight.__getitem__):
+                    yield in_flight.pop(future), pickle.loads(future.result())
 
-        feed()
-        while queue:
-            index = queue.pop()
-            yield index, here(index)
-            yield from collect(block=False)
             feed()
-        while in_flight:
-            yield from collect(block=True)
+            while queue:
+                index = queue.pop()
+                yield index, here(index)
+                yield from collect(block=False)
+                feed()
+            while in_flight:
+                yield from collect(block=True)
+    finally:
+        # A long-running `watch` builds again and again: what this build leaves behind must stay collectable.
+        gc.unfreeze()
 
 
 @dataclass(frozen=True)
@@ -230,8 +238,12 @@ def _load_decks(sources: Sequence[DeckSource], diagnostics: Diagnostics) -> list
     return out
 
 
-def compile_decks(options: Options, diagnostics: Diagnostics) -> list[CompiledDeck]:
-    """Read, compile, check and assemble every deck; raise BuildFailed with all problems if any."""
+def compile_decks(options: Options, diagnostics: Diagnostics, cache: NoteCache | None = None) -> list[CompiledDeck]:
+    """Read, compile, check and assemble every deck; raise BuildFailed with all problems if any.
+
+    `cache` is the note cache to use (`watch` passes one that also keeps units in memory); by default the
+    one under $BUILDER_CACHE_DIR, or none under `--no-cache`.
+    """
     timer = options.timer
     with timer.stage("read"):
         sources = find_decks(options.source, diagnostics)
@@ -244,7 +256,8 @@ def compile_decks(options: Options, diagnostics: Diagnostics) -> list[CompiledDe
             for source, config in configs
             for file in source.notes
         ]
-        cache = NoteCache.default() if options.use_cache else None
+        if cache is None and options.use_cache:
+            cache = NoteCache.default()
         compiled = compile_files(jobs, library, cache, options.jobs)
     by_path = {unit.path: unit for unit in compiled}
     with timer.stage("check"):

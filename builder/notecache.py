@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from collections.abc import Iterable
 from pathlib import Path
 
 from builder.cachefiles import cache_root, entry_path, read_entry, write_entry
@@ -35,18 +36,27 @@ def file_key(source: SourceFile, deck: DeckKey) -> str:
 
 
 class NoteCache:
-    def __init__(self, directory: Path) -> None:
+    """Entries on disk, and optionally in memory too: a long-running `watch` keeps every unit it has seen.
+
+    The memory layer holds the same values under the same keys, so a hit there is exactly the unit the disk
+    would give, without reading or unpickling it.
+    """
+
+    def __init__(self, directory: Path, memory: dict[str, CompiledFile] | None = None) -> None:
         self.directory = directory
+        self.memory = memory
 
     @classmethod
-    def default(cls) -> NoteCache:
-        return cls(cache_root() / SUBDIR)
+    def default(cls, memory: dict[str, CompiledFile] | None = None) -> NoteCache:
+        return cls(cache_root() / SUBDIR, memory)
 
     def path_for(self, key: str) -> Path:
         return entry_path(self.directory, key, ".pickle")
 
     def get(self, key: str, path: str) -> CompiledFile | None:
         """The entry for `key` (from `file_key`) if it is a compiled file of `path`; else None."""
+        if self.memory is not None and key in self.memory:
+            return self.memory[key]
         body = read_entry(self.path_for(key), _MAGIC)
         if body is None:
             return None
@@ -56,10 +66,24 @@ class NoteCache:
             return None
         if not isinstance(value, CompiledFile) or value.path != path:
             return None
+        self.remember(key, value)
         return value
 
     def put(self, key: str, compiled: CompiledFile) -> None:
         store(self.path_for(key), dumps(compiled))
+        self.remember(key, compiled)
+
+    def remember(self, key: str, compiled: CompiledFile) -> None:
+        """Keep a unit in memory (a no-op without a memory layer), e.g. one a worker process already stored."""
+        if self.memory is not None:
+            self.memory[key] = compiled
+
+    def forget_all_but(self, keys: Iterable[str]) -> None:
+        """Drop from memory every unit not among `keys`: the files as they are now, not as they were."""
+        if self.memory is not None:
+            keep = set(keys)
+            for key in [k for k in self.memory if k not in keep]:
+                del self.memory[key]
 
 
 def dumps(compiled: CompiledFile) -> bytes:

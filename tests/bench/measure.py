@@ -1,4 +1,5 @@
-"""Measuring one command: a subprocess → its wall time, its process tree's peak memory and its stage timings.
+"""Measuring one command: a subprocess → its wall time, its process tree's peak memory and its stage timings;
+and `watch`: a long-running process → how long each rebuild after an edit takes to be reported.
 
 Memory is the peak of the sum over the process and its children (the build's workers), sampled every 10 ms
 from /proc: proportional set size where the kernel offers it, so pages shared by forked workers count once.
@@ -10,10 +11,12 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import subprocess
+import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,3 +92,62 @@ def run(argv: Sequence[str], env: Mapping[str, str], cwd: Path, timings: Path | 
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     stages = json.loads(timings.read_text()) if timings is not None and timings.is_file() else {}
     return Run(seconds, peak / 1024, stages)
+
+
+def watch(argv: Sequence[str], env: Mapping[str, str], cwd: Path, edit: Callable[[], object], repeat: int) -> list[Run]:
+    """Start a `watch` process, then `repeat` times: edit a file and time until the rebuild is reported.
+
+    The time runs from the moment the edit is on disk to the line `watch` prints once the package, the
+    manifest and the up-to-date record are written, so it includes the wait for the next look at the tree.
+    Peak memory is the watch process's (and any workers') over the whole session.
+    """
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(
+            list(argv), cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=errors, text=True
+        )
+        peak = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _tree_kb(process.pid))
+                done.wait(0.01)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        if _PROC.is_dir():
+            sampler.start()
+        assert process.stdout is not None
+
+        def until_watching() -> list[str]:
+            lines: list[str] = []
+            while True:
+                line = process.stdout.readline() if process.stdout else ""
+                if not line:
+                    errors.seek(0)
+                    raise RuntimeError(f"{' '.join(argv)} stopped:\n{''.join(lines)}\n{errors.read().decode()}")
+                lines.append(line)
+                if line.startswith("watching "):
+                    return lines
+
+        try:
+            until_watching()
+            seconds = []
+            for _ in range(repeat):
+                edit()
+                start = time.perf_counter()
+                lines = until_watching()
+                seconds.append(time.perf_counter() - start)
+                if not any(line.startswith("built ") for line in lines):
+                    errors.seek(0)
+                    raise RuntimeError(f"the rebuild failed:\n{''.join(lines)}\n{errors.read().decode()}")
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            done.set()
+            if sampler.is_alive():
+                sampler.join()
+    return [Run(s, peak / 1024) for s in seconds]
