@@ -61,6 +61,28 @@ def _tree_kb(root: int) -> int:
     return total
 
 
+class _PeakMemory:
+    """Samples a process tree's memory every 10 ms on a thread until stopped; `kb` is the largest sum seen."""
+
+    def __init__(self, pid: int) -> None:
+        self.kb = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(pid,), daemon=True)
+        if _PROC.is_dir():
+            self._thread.start()
+
+    def _sample(self, pid: int) -> None:
+        while not self._done.is_set():
+            self.kb = max(self.kb, _tree_kb(pid))
+            self._done.wait(0.01)
+
+    def stop(self) -> int:
+        self._done.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        return self.kb
+
+
 def run(argv: Sequence[str], env: Mapping[str, str], cwd: Path, timings: Path | None = None) -> Run:
     """Run `argv` to completion; fail loudly if it fails, since a benchmark of a failing build means nothing."""
     if timings is not None:
@@ -69,23 +91,10 @@ def run(argv: Sequence[str], env: Mapping[str, str], cwd: Path, timings: Path | 
     process = subprocess.Popen(
         list(argv), cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_kb(process.pid))
-            done.wait(0.01)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    if _PROC.is_dir():
-        sampler.start()
+    memory = _PeakMemory(process.pid)
     stdout, stderr = process.communicate()
     seconds = time.perf_counter() - start
-    done.set()
-    if sampler.is_alive():
-        sampler.join()
+    peak = memory.stop()
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({process.returncode}):\n{stdout.decode()}\n{stderr.decode()}")
     if peak == 0:
@@ -105,18 +114,7 @@ def watch(argv: Sequence[str], env: Mapping[str, str], cwd: Path, edit: Callable
         process = subprocess.Popen(
             list(argv), cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=errors, text=True
         )
-        peak = 0
-        done = threading.Event()
-
-        def sample() -> None:
-            nonlocal peak
-            while not done.is_set():
-                peak = max(peak, _tree_kb(process.pid))
-                done.wait(0.01)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        if _PROC.is_dir():
-            sampler.start()
+        memory = _PeakMemory(process.pid)
         assert process.stdout is not None
 
         def until_watching() -> list[str]:
@@ -147,7 +145,5 @@ def watch(argv: Sequence[str], env: Mapping[str, str], cwd: Path, edit: Callable
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-            done.set()
-            if sampler.is_alive():
-                sampler.join()
+            peak = memory.stop()
     return [Run(s, peak / 1024) for s in seconds]
