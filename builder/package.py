@@ -59,7 +59,7 @@ def _models_json(deck: Deck, epoch: int, notetype_mods: Mapping[int, int]) -> st
     return json.dumps({str(nt.id): nt.schema11(notetype_mods.get(nt.id, epoch), css) for nt in used}, sort_keys=True)
 
 
-def _schema() -> tuple[str, str]:
+def _split_schema() -> tuple[str, str]:
     """genanki's schema split into its tables and its indexes.
 
     The indexes are built after the rows are in: one sort per index instead of a B-tree update per row.
@@ -68,6 +68,9 @@ def _schema() -> tuple[str, str]:
     tables = [s for s in statements if not s.upper().startswith("CREATE INDEX")]
     indexes = [s for s in statements if s.upper().startswith("CREATE INDEX")]
     return ";\n".join(tables) + ";", ";\n".join(indexes) + ";"
+
+
+_TABLES, _INDEXES = _split_schema()
 
 
 def _write_collection(
@@ -94,13 +97,12 @@ def _write_collection(
         did = ids[note.deck_name]
         for ordinal in card_ordinals(note):
             cards.append((next(next_id), nid, did, ordinal, mod, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, ""))
-    tables, indexes = _schema()
     connection = sqlite3.connect(path)
     try:
         # No journal and no fsync: the zip that holds the file is what gets written atomically.
         connection.execute("PRAGMA journal_mode = OFF")
         connection.execute("PRAGMA synchronous = OFF")
-        connection.executescript(tables)
+        connection.executescript(_TABLES)
         connection.executescript(APKG_COL)
         (default_decks,) = connection.execute("SELECT decks FROM col").fetchone()
         connection.execute(
@@ -109,7 +111,7 @@ def _write_collection(
         )
         connection.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", notes)
         connection.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
-        connection.executescript(indexes)
+        connection.executescript(_INDEXES)
         connection.commit()
         return len(cards)
     finally:

@@ -16,8 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -26,7 +25,6 @@ from builder.diagnostics import FORMATTERS, BuildFailed, Diagnostics
 from builder.notecache import NoteCache
 from builder.options import Options
 from builder.stamp import Stamp
-from builder.timing import Timer
 
 #: Seconds between two looks at the file tree: a change shows up within this, plus the build itself.
 DEFAULT_INTERVAL = 0.1
@@ -69,7 +67,6 @@ def _wait_for_change(folders: Sequence[Path], seen: Snapshot, interval: float) -
 def build_once(options: Options, cache: NoteCache | None, out: TextIO, err: TextIO, fmt: str) -> bool:
     """One build with everything reported, as `build` reports it; returns whether it succeeded."""
     diagnostics = Diagnostics()
-    options = replace(options, timer=Timer())
     start = time.perf_counter()
     stamp = Stamp.for_build(options, "build") if options.use_cache else None
     try:
@@ -100,7 +97,6 @@ def watch(
     fmt: str = "text",
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
-    keep_going: Callable[[], bool] = lambda: True,
 ) -> int:
     """Build, then build again after every change until interrupted (Ctrl-C); returns the exit code, 0."""
     folders = [options.source, options.media]
@@ -110,8 +106,6 @@ def watch(
         seen = snapshot(folders)
         while True:
             build_once(options, cache, out, err, fmt)
-            if not keep_going():
-                return 0
             out.write(f"watching {', '.join(f.as_posix() + '/' for f in folders)} for changes (Ctrl-C to stop)\n")
             out.flush()
             seen = _wait_for_change(folders, seen, interval)

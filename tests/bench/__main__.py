@@ -73,8 +73,8 @@ def bench_size(notes: int, work: Path, repeat: int, jobs: int | None) -> dict[st
     cache = root / "cache"
     env = {"SOURCE_DATE_EPOCH": EPOCH, "BUILDER_CACHE_DIR": str(cache), "CI": "true", "PYTHONPATH": str(REPO)}
     timings = root / "timings.json"
-    build = [sys.executable, "-m", "builder", "build", "--source", "source", "--media", "media", "--out", "dist"]
-    build += ["--timings", str(timings)] + (["--jobs", str(jobs)] if jobs else [])
+    folders = ["--source", "source", "--media", "media", "--out", "dist"] + (["--jobs", str(jobs)] if jobs else [])
+    build = [sys.executable, "-m", "builder", "build", *folders, "--timings", str(timings)]
 
     def builder() -> Run:
         return run(build, env, root, timings)
@@ -93,8 +93,7 @@ def bench_size(notes: int, work: Path, repeat: int, jobs: int | None) -> dict[st
     floor, cold = _summary(floors), _summary(colds)
     noop = _measure(repeat, builder)
     one_file = _measure(repeat, builder, lambda: touch_one_file(root))
-    watch_cmd = [*build[: build.index("--timings")], "--interval", str(WATCH_INTERVAL)]
-    watch_cmd[watch_cmd.index("build")] = "watch"
+    watch_cmd = [sys.executable, "-m", "builder", "watch", *folders, "--interval", str(WATCH_INTERVAL)]
     one_file_watch = _summary(watch(watch_cmd, env, root, lambda: touch_one_file(root), repeat))
     shutil.rmtree(root)
     return {

@@ -115,12 +115,13 @@ def watch(argv: Sequence[str], env: Mapping[str, str], cwd: Path, edit: Callable
             list(argv), cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=errors, text=True
         )
         memory = _PeakMemory(process.pid)
-        assert process.stdout is not None
+        stdout = process.stdout
+        assert stdout is not None
 
         def until_watching() -> list[str]:
             lines: list[str] = []
             while True:
-                line = process.stdout.readline() if process.stdout else ""
+                line = stdout.readline()
                 if not line:
                     errors.seek(0)
                     raise RuntimeError(f"{' '.join(argv)} stopped:\n{''.join(lines)}\n{errors.read().decode()}")
