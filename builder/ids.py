@@ -25,8 +25,5 @@ def stable_int(*parts: object, bits: int = 52) -> int:
 
 
 def content_hash(*parts: str) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode())
-        h.update(b"\x00")
-    return h.hexdigest()
+    """sha256 over the parts, each followed by a NUL."""
+    return hashlib.sha256("".join(f"{part}\x00" for part in parts).encode()).hexdigest()

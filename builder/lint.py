@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from builder import cloze
 from builder.diagnostics import Diagnostics, did_you_mean
@@ -31,12 +32,21 @@ _PROMPT_WORDS = (
 
 @dataclass(frozen=True)
 class LintNote:
+    """What the rules look at; the derived texts are worked out on first use, as most rules skip most notes."""
+
     spec: NoteSpec
+    raw: RawNote
     front: str
-    back: str
     back_html: str
-    #: The raw Markdown body and title, for rules that count deletions.
-    source_text: str
+
+    @cached_property
+    def back(self) -> str:
+        return visible_text(self.back_html)
+
+    @cached_property
+    def source_text(self) -> str:
+        """The raw Markdown title and body, for rules that count deletions."""
+        return self.raw.title + "\n" + body_text(self.raw)[0]
 
 
 def _long_answer(n: LintNote) -> str | None:
@@ -119,7 +129,7 @@ def lint_note(spec: NoteSpec, raw: RawNote, note: RenderedNote, diagnostics: Dia
                 f"e.g. long-answer.{did_you_mean(name, RULE_NAMES)}",
             )
     back_html = note.fields[NOTETYPES[spec.kind].back_field]
-    item = LintNote(spec, note.front, visible_text(back_html), back_html, raw.title + "\n" + body_text(raw)[0])
+    item = LintNote(spec, raw, note.front, back_html)
     for rule in RULES:
         if _ignores(rule, spec.lint_ignore):
             continue

@@ -62,10 +62,15 @@ class ManifestError(Exception):
     """A manifest that cannot be read; the message says which file and why."""
 
 
+_BLOCK_TAG = re.compile(r"</?(?:p|div|li|ul|ol|br|tr|td|th|table|pre|h\d)\b[^>]*>")
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
 def visible_text(html: str) -> str:
     """The text a learner reads in a field: block tags become spaces, inline ones vanish ("a <em>b</em>?")."""
-    text = re.sub(r"</?(?:p|div|li|ul|ol|br|tr|td|th|table|pre|h\d)\b[^>]*>", " ", html)
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", text))).strip()
+    text = _TAG.sub("", _BLOCK_TAG.sub(" ", html)) if "<" in html else html
+    return _SPACE.sub(" ", unescape(text) if "&" in text else text).strip()
 
 
 def front_text(kind: NoteKind, fields: tuple[str, ...]) -> str:

@@ -11,6 +11,8 @@ from builder.markdown import parser
 from builder.source import SourceFile
 
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)", re.MULTILINE)
+#: Headings that start a note (h2) or end one without starting another (h1).
+_NOTE_TAGS = ("h1", "h2")
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,6 @@ class ParsedFile:
     notes: tuple[RawNote, ...]
 
 
-def _is_note_boundary(token: Token) -> bool:
-    return token.type == "heading_open" and token.level == 0 and token.tag in ("h1", "h2")
-
-
 def _title_position(source: SourceFile, token: Token) -> tuple[int, int]:
     """Line and column of the heading text; setext headings have their text on the first line."""
     assert token.map is not None
@@ -113,10 +111,12 @@ def _meta_comment(source: SourceFile, token: Token) -> MetaComment | None:
 
 
 def _body_span(tokens: list[Token]) -> Span:
-    lines = [t.map for t in tokens if t.map is not None]
-    if not lines:
+    maps = [t.map for t in tokens if t.map is not None]
+    if not maps:
         return Span(0, 0)
-    return Span(min(m[0] for m in lines) + 1, max(m[1] for m in lines) + 1)
+    # Block tokens come in document order and a nested block ends within its parent, so the first map starts
+    # the span; the end is the furthest any block reaches.
+    return Span(maps[0][0] + 1, max(m[1] for m in maps) + 1)
 
 
 def parse_file(source: SourceFile) -> ParsedFile:
@@ -129,18 +129,13 @@ def parse_file(source: SourceFile) -> ParsedFile:
         tokens = tokens[1:]
 
     notes: list[RawNote] = []
-    i = 0
-    n = len(tokens)
-    while i < n:
+    # One pass over the tokens for the note boundaries: a file has thousands of tokens and a hundred notes.
+    bounds = [i for i, t in enumerate(tokens) if t.level == 0 and t.type == "heading_open" and t.tag in _NOTE_TAGS]
+    ends = [*bounds[1:], len(tokens)] if bounds else []
+    for i, j in zip(bounds, ends, strict=True):
         token = tokens[i]
-        if not _is_note_boundary(token):
-            i += 1
-            continue
         # heading_open, inline, heading_close
         inline = tokens[i + 1]
-        j = i + 3
-        while j < n and not _is_note_boundary(tokens[j]):
-            j += 1
         if token.tag == "h2":
             body = tokens[i + 3 : j]
             meta = _meta_comment(source, body[0]) if body else None
@@ -160,5 +155,4 @@ def parse_file(source: SourceFile) -> ParsedFile:
                     body_span=_body_span(body),
                 )
             )
-        i = j
     return ParsedFile(source, front, tuple(notes))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,15 +18,9 @@ from builder.models import FileSettings, NoteKind, NoteMeta, NoteSpec
 from builder.parse import ParsedFile, RawNote
 from builder.source import SourceFile
 
+#: Token kinds that can carry an image reference or a script.
+_CHECKED = frozenset({"image", "html_block", "html_inline", "link_open"})
 _SCRIPT = re.compile(r"<\s*script\b|\bjavascript\s*:|\son[a-z]+\s*=", re.IGNORECASE)
-
-
-def _walk(tokens: Sequence[Token]) -> Iterator[tuple[Token, Token]]:
-    """Every token with the block token that carries its line map."""
-    for token in tokens:
-        yield token, token
-        for child in token.children or ():
-            yield child, token
 
 
 def _find_in_lines(source: SourceFile, block: Token, needle: str) -> tuple[Location, int]:
@@ -53,7 +47,7 @@ def body_text(note: RawNote) -> tuple[str, int]:
 
 def diagram_fences(note: RawNote) -> list[Token]:
     """Fenced blocks whose language names a diagram engine (```dot, ```mermaid, ```d2, ...)."""
-    return [t for t in note.body if t.type == "fence" and fence_language(t) in ENGINES]
+    return [t for t in note.body if t.type == "fence" and t.info and fence_language(t) in ENGINES]
 
 
 def fence_language(token: Token) -> str:
@@ -62,6 +56,8 @@ def fence_language(token: Token) -> str:
 
 def _blank_lines(text: str, start_offset: int, source: SourceFile, fences: Sequence[Token]) -> str:
     """The body with diagram fences blanked out (offsets kept), so their markers are not text clozes."""
+    if not fences:
+        return text
     chars = list(text)
     for fence in fences:
         assert fence.map is not None
@@ -130,38 +126,50 @@ def _note_kind(
 def _check_tokens(note: RawNote, media: MediaLibrary, diagnostics: Diagnostics) -> list[str]:
     """Scripts in raw HTML, `javascript:` links and image references, in one pass; returns the image sources."""
     images: list[str] = []
-    for token, block in _walk((note.title_token, *note.body)):
-        kind = token.type
-        if kind == "image":
-            src = str(token.attrs.get("src", ""))
-            images.append(src)
-            checked = media.check(src)
-            if isinstance(checked, MediaProblem):
-                location, length = _find_in_lines(note.source, block, f"]({src}" if src else "![")
-                if src:
-                    location = Location(location.path, location.line, location.col + 2)
-                    length = len(src)
-                diagnostics.error(location, checked.code, checked.message, length)
-        elif kind in ("html_block", "html_inline"):
-            match = _SCRIPT.search(token.content)
-            if match:
-                location, length = _find_in_lines(note.source, block, match.group().strip())
-                diagnostics.error(
-                    location,
-                    "E070",
-                    f"found `{match.group().strip()}` in raw HTML; expected no scripts or event handlers, "
-                    "because cards must work without JavaScript on every Anki client. Remove it",
-                    length,
-                )
-        elif kind == "link_open" and _SCRIPT.search(str(token.attrs.get("href", ""))):
-            location, length = _find_in_lines(note.source, block, "javascript")
+    # Each token with the block token that carries its line map. Only inline tokens have children, and most
+    # tokens are of no kind checked here: one set lookup each.
+    for block in (note.title_token, *note.body):
+        if block.type in _CHECKED:
+            _check_token(note, block, block, media, images, diagnostics)
+        for token in block.children or ():
+            if token.type in _CHECKED:
+                _check_token(note, token, block, media, images, diagnostics)
+    return images
+
+
+def _check_token(
+    note: RawNote, token: Token, block: Token, media: MediaLibrary, images: list[str], diagnostics: Diagnostics
+) -> None:
+    kind = token.type
+    if kind == "image":
+        src = str(token.attrs.get("src", ""))
+        images.append(src)
+        checked = media.check(src)
+        if isinstance(checked, MediaProblem):
+            location, length = _find_in_lines(note.source, block, f"]({src}" if src else "![")
+            if src:
+                location = Location(location.path, location.line, location.col + 2)
+                length = len(src)
+            diagnostics.error(location, checked.code, checked.message, length)
+    elif kind in ("html_block", "html_inline"):
+        match = _SCRIPT.search(token.content)
+        if match:
+            location, length = _find_in_lines(note.source, block, match.group().strip())
             diagnostics.error(
                 location,
                 "E070",
-                "found a `javascript:` link; expected an http(s) link or none. Remove it",
+                f"found `{match.group().strip()}` in raw HTML; expected no scripts or event handlers, "
+                "because cards must work without JavaScript on every Anki client. Remove it",
                 length,
             )
-    return images
+    elif kind == "link_open" and _SCRIPT.search(str(token.attrs.get("href", ""))):
+        location, length = _find_in_lines(note.source, block, "javascript")
+        diagnostics.error(
+            location,
+            "E070",
+            "found a `javascript:` link; expected an http(s) link or none. Remove it",
+            length,
+        )
 
 
 def _note(
