@@ -6,7 +6,6 @@ import json
 import os
 import sqlite3
 import tempfile
-import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from html import escape
@@ -18,12 +17,10 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
+from builder.archive import Member, write_zip
 from builder.ids import stable_int
 from builder.models import Deck, RenderedNote
 from builder.notetypes import NOTETYPES, stylesheet
-
-#: Zip entries carry this date, not the build's: same source, same bytes.
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 def card_ordinals(note: RenderedNote) -> tuple[int, ...]:
@@ -118,14 +115,6 @@ def _write_collection(
         connection.close()
 
 
-def _zip_entry(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.create_system = 3
-    info.external_attr = 0o100644 << 16
-    return info
-
-
 @contextmanager
 def atomic_output(target: Path, mode: int = 0o644) -> Iterator[Path]:
     """A temp path beside `target` that replaces it only if the block succeeds; readers never see half a file."""
@@ -147,10 +136,13 @@ def write_apkg(deck: Deck, target: Path, epoch: int, mods: Mapping[str, int], no
         collection = Path(work) / "collection.anki2"
         cards = _write_collection(collection, deck, epoch, mods, notetype_mods)
         data = collection.read_bytes()
-    media_map = {str(i): f.name for i, f in enumerate(deck.media)}
-    with atomic_output(target) as temp, zipfile.ZipFile(temp, "w") as archive:
-        archive.writestr(_zip_entry("collection.anki2"), data, compresslevel=6)
-        archive.writestr(_zip_entry("media"), json.dumps(media_map, sort_keys=True), compresslevel=6)
-        for index, media in enumerate(deck.media):
-            archive.writestr(_zip_entry(str(index)), media.data, compresslevel=6)
+    # Anki reads the media map to learn each numbered member's file name.
+    media_map = json.dumps({str(i): f.name for i, f in enumerate(deck.media)}, sort_keys=True).encode("ascii")
+    members = [
+        Member("collection.anki2", data),
+        Member("media", media_map),
+        *(Member(str(index), media.data) for index, media in enumerate(deck.media)),
+    ]
+    with atomic_output(target) as temp:
+        write_zip(temp, members)
     return cards
