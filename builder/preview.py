@@ -33,6 +33,16 @@ MIME_TYPES = {
 _TAG = re.compile(r"""<[a-zA-Z][^\s/>]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*/?>""")
 _SRC = re.compile(r"""(\ssrc\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE)
 
+# Anki's Image Occlusion template: a container holding the image and the canvas its script draws masks on,
+# and the shapes that script reads, hidden in the card as divs whose class says what the card does with them.
+_IO_CONTAINER = '<div id="image-occlusion-container">'
+_IO_CANVAS = '<canvas id="image-occlusion-canvas"></canvas>'
+_IO_SHAPE = re.compile(r'<div class="(cloze|cloze-highlight|cloze-inactive)" ([^>]*)>')
+_DATA = re.compile(r'data-([A-Za-z]+)="([^"]*)"')
+#: Shape class → mask: the one to recall on the front, the same one revealed (outlined) on the back, and the
+#: others, which stay covered when the note hides all of them (data-occludeInactive="1").
+_MASKS = {"cloze": "active", "cloze-highlight": "highlight", "cloze-inactive": "inactive"}
+
 # The page's own script: night mode (#night or ?night starts in it), search (?q= fills it in), and the image
 # check the tests read.
 # Cards stay fully visible without it; the controls it drives are hidden until it runs.
@@ -141,7 +151,39 @@ body.pv-page { margin: 0; background: var(--pv-bg); color: var(--pv-fg);
 .pv-face + .pv-face { border-left: 1px solid var(--pv-line); }
 .pv-side { padding: 0.3em 0.8em 0; font-size: 11px; letter-spacing: 0.06em; text-transform: uppercase;
   color: var(--pv-muted); }
+.pv-occlusion { position: relative; display: inline-block; max-width: 100%; }
+.pv-occlusion > img { display: block; max-width: 100%; height: auto; }
+.pv-mask { position: absolute; box-sizing: border-box; border: 1px solid #212121; }
+.pv-mask-active { background: #ff8e8e; }
+.pv-mask-inactive { background: #ffeba2; }
+.pv-mask-highlight { background: transparent; border: 2px solid #ff8e8e; }
 """
+
+
+def _draw_masks(html: str) -> str:
+    """An Image Occlusion card with its masks drawn as boxes over the image; any other card as it is.
+
+    Anki draws the masks on a canvas with its own script, which the preview does not run (it runs no card's
+    script). The shapes that script reads are in the card, sized in fractions of the image: each becomes a
+    box over the image, coloured as Anki colours it. The builder writes rectangles only.
+    """
+    if _IO_CANVAS not in html:
+        return html
+    boxes = []
+    for kind, attributes in _IO_SHAPE.findall(html):
+        data = dict(_DATA.findall(attributes))
+        if data.get("shape") != "rect" or (kind == "cloze-inactive" and data.get("occludeInactive") != "1"):
+            continue
+        try:
+            left, top, width, height = (float(data[key]) for key in ("left", "top", "width", "height"))
+        except (KeyError, ValueError):
+            continue
+        boxes.append(
+            f'<div class="pv-mask pv-mask-{_MASKS[kind]}" data-ordinal="{escape(data.get("ordinal", ""))}" '
+            f'style="left:{left:.2%};top:{top:.2%};width:{width:.2%};height:{height:.2%}"></div>'
+        )
+    html = html.replace(_IO_CONTAINER, '<div id="image-occlusion-container" class="pv-occlusion">', 1)
+    return html.replace(_IO_CANVAS, "".join(boxes), 1)
 
 
 class PreviewError(Exception):
@@ -259,8 +301,8 @@ def _read_package(collection_class: type[Collection], apkg: Path, manifest: Mani
                         ord=card.ord,
                         template=template,
                         tags=tuple(sorted(note.tags)),
-                        question=media.inline(output.question_text),
-                        answer=media.inline(output.answer_text),
+                        question=media.inline(_draw_masks(output.question_text)),
+                        answer=media.inline(_draw_masks(output.answer_text)),
                     )
                 )
         finally:

@@ -144,3 +144,43 @@ def test_diagram_card_in_chromium_light_and_night(diagram_apkg: Path, tmp_path: 
         assert len(colours) > 50
         assert 1 - colours.most_common(1)[0][1] / colours.total() > 0.05
     assert _dark_share(light) < 0.3 and _dark_share(night) > 0.6
+
+
+_IO_FIELD = re.compile(r"\{\{c(\d+)::image-occlusion:rect:left=([\d.]+):top=([\d.]+):width=([\d.]+):height=([\d.]+)")
+_BOX = re.compile(
+    r'class="pv-mask pv-mask-(\w+)" data-ordinal="(\d+)" '
+    r'style="left:([\d.]+%);top:([\d.]+%);width:([\d.]+%);height:([\d.]+%)"'
+)
+
+
+def test_preview_draws_occlusion_masks_where_anki_does(
+    imported: Collection, diagram_apkg: Path, tmp_path: Path
+) -> None:
+    note = imported.get_note(_nid(imported, "loop-occlusion"))
+    expected = sorted((int(m[0]), *(f"{float(x):.2%}" for x in m[1:])) for m in _IO_FIELD.findall(note["Occlusion"]))
+    assert len(expected) == 3
+    page = write_preview([diagram_apkg], tmp_path / "preview")
+    items = re.findall(
+        r'<article class="pv-item"[^>]*data-id="loop-occlusion"[^>]*'
+        r'data-template="Image Occlusion (\d+)">(.*?)</article>',
+        page.read_text(encoding="utf-8"),
+        re.S,
+    )
+    assert sorted(int(card) for card, _ in items) == [1, 2]
+    for card, item in items:
+        front, back = item.split('<div class="pv-side">Back</div>')
+        for face, shown in ((front, "active"), (back, "highlight")):
+            boxes = [(kind, int(o), left, top, w, h) for kind, o, left, top, w, h in _BOX.findall(face)]
+            # Every mask of the note, on both sides, at the fractions of the image Anki uses.
+            assert sorted(box[1:] for box in boxes) == expected
+            # The card's own number is the one asked (front) or revealed (back); the others stay covered.
+            assert {kind for kind, o, *_ in boxes if o == int(card)} == {shown}
+            assert {kind for kind, o, *_ in boxes if o != int(card)} == {"inactive"}
+
+    # Chromium paints them over the image, in Anki's colours for the asked and the covered masks.
+    shot = tmp_path / "io.png"
+    url = f"{page.resolve().as_uri()}?q=%22generation%20loop%22"
+    _run_browser({"shot": [f"--screenshot={shot}", "--window-size=900,1200", url]}, tmp_path)
+    colours = _colours(shot)
+    assert colours[(255, 142, 142)] > 300, "the asked mask"
+    assert colours[(255, 235, 162)] > 300, "the covered masks"
