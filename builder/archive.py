@@ -51,9 +51,8 @@ def _chunk(data: bytes, start: int) -> bytes:
 
 def deflate(data: bytes, pool: ThreadPoolExecutor) -> bytes:
     """One raw deflate stream of `data`, its chunks compressed on the pool's threads."""
-    if len(data) <= CHUNK:
-        return _chunk(data, 0)
-    return b"".join(pool.map(lambda start: _chunk(data, start), range(0, len(data), CHUNK)))
+    # An empty member is still one (empty, finished) stream.
+    return b"".join(pool.map(lambda start: _chunk(data, start), range(0, max(len(data), 1), CHUNK)))
 
 
 def write_zip(path: Path, members: Sequence[Member]) -> None:

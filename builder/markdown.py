@@ -38,7 +38,7 @@ def _silence_rule_tracing() -> None:
     call still costs two Python calls (`debug`, `isEnabledFor`), which was a fifth of parsing time. A logger
     whose DEBUG output is enabled when the parser is built keeps its real `debug`.
     """
-    for name, logger in list(logging.root.manager.loggerDict.items()):
+    for name, logger in logging.root.manager.loggerDict.items():
         # Placeholders stand for package names no module logs under.
         if (
             isinstance(logger, logging.Logger)

@@ -50,7 +50,8 @@ def _lexer(lang: str) -> Lexer:
 
 
 def _render_code(token: Token, env: EnvType) -> str:
-    lang = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
+    info = token.info.strip()
+    lang = info.split(maxsplit=1)[0] if info else ""
     code = token.content
     if lang and not cloze.scan(code)[0]:
         try:
@@ -79,8 +80,7 @@ FENCE_RENDERERS: dict[str, FenceRenderer] = dict.fromkeys(ENGINES, _render_diagr
 
 def _fence(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     token = tokens[idx]
-    lang = token.info.strip().split(maxsplit=1)[0].lower() if token.info.strip() else ""
-    return FENCE_RENDERERS.get(lang, _render_code)(token, env)
+    return FENCE_RENDERERS.get(fence_language(token), _render_code)(token, env)
 
 
 def _code_block(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:

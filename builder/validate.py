@@ -47,11 +47,12 @@ def body_text(note: RawNote) -> tuple[str, int]:
 
 def diagram_fences(note: RawNote) -> list[Token]:
     """Fenced blocks whose language names a diagram engine (```dot, ```mermaid, ```d2, ...)."""
-    return [t for t in note.body if t.type == "fence" and t.info and fence_language(t) in ENGINES]
+    return [t for t in note.body if t.type == "fence" and fence_language(t) in ENGINES]
 
 
 def fence_language(token: Token) -> str:
-    return token.info.strip().split(maxsplit=1)[0].lower() if token.info.strip() else ""
+    info = token.info.strip()
+    return info.split(maxsplit=1)[0].lower() if info else ""
 
 
 def _blank_lines(text: str, start_offset: int, source: SourceFile, fences: Sequence[Token]) -> str:
