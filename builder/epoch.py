@@ -35,7 +35,10 @@ def source_date_epoch(folder: Path) -> Epoch:
     env = os.environ.get("SOURCE_DATE_EPOCH")
     if env is not None:
         if not env.strip().isdigit():
-            raise EpochError(f"SOURCE_DATE_EPOCH={env!r} is not a whole number of seconds since 1970")
+            raise EpochError(
+                f"found SOURCE_DATE_EPOCH={env!r}; expected a whole number of seconds since 1970, e.g. "
+                "1700000000. Fix it, or unset it to use the time of the last commit that touched the deck"
+            )
         return Epoch(int(env), "SOURCE_DATE_EPOCH")
     inside = _git(folder, "rev-parse", "--is-inside-work-tree")
     if inside != "true":
