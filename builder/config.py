@@ -189,6 +189,8 @@ META_FIELDS = {
     "type": "`basic` or `reverse` (cloze notes are recognised from their {{c1::...}})",
     "tags": "a list of tags without spaces, e.g. tags: [topic::rag]",
     "ignore": "a list of linter rules to silence for this note, e.g. ignore: [long-answer]",
+    "source": "an https URL of the page the card was checked against, or a list of them, "
+    "e.g. source: https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails.html",
 }
 _META_CODES = {
     "syntax": "E032",

@@ -17,7 +17,7 @@ from builder.diagnostics import Diagnostics
 from builder.ids import content_hash, note_guid
 from builder.manifest import Manifest, ManifestNote, build_manifest, front_text
 from builder.models import Deck, NoteKind, RenderedNote
-from builder.notetypes import NOTETYPES
+from builder.notetypes import deck_notetypes, deck_stylesheet
 from builder.source import SourceFile
 
 
@@ -47,12 +47,12 @@ def _tombstone(deck: Deck, old: ManifestNote, where: SourceFile) -> RenderedNote
     if kind is NoteKind.CLOZE:
         # A cloze note needs a deletion to keep its card; the notice itself provides one.
         text = f'<div class="df-title">{front}</div>\n<p>{notice.replace("removed", "{{c1::removed}}", 1)}</p>'
-        fields: tuple[str, ...] = (text, front)
+        fields: tuple[str, ...] = (text, "", "")
     elif kind is NoteKind.OCCLUSION:
         whole = "{{c1::image-occlusion:rect:left=0:top=0:width=1:height=1:oi=1}}"
-        fields = (whole, "", f"{front} <em>(removed)</em>", f"<p>{notice}</p>", "")
+        fields = (whole, "", f"{front} <em>(removed)</em>", f"<p>{notice}</p>", "", "")
     else:
-        fields = (f"{front} <em>(removed)</em>", f"<p>{notice}</p>")
+        fields = (f"{front} <em>(removed)</em>", f"<p>{notice}</p>", "")
     tags = (removed_tag(deck),)
     return RenderedNote(
         note_id=old.id,
@@ -102,7 +102,7 @@ def _check_removals(deck: Deck, previous: Manifest, where: SourceFile, diagnosti
 
 
 def _check_notetypes(deck: Deck, previous: Manifest, where: SourceFile, diagnostics: Diagnostics) -> None:
-    current = {nt.id: nt for nt in NOTETYPES.values()}
+    current = {nt.id: nt for nt in deck_notetypes(deck.config.id, deck.config.name).values()}
     for name, old in sorted(previous.notetypes.items()):
         now = current.get(old.id)
         if now is None or now.fingerprint() == old.fingerprint:
@@ -141,10 +141,13 @@ def plan_release(
             mods[note.note_id] = max(epoch, before.mod + 1) if before else epoch
     old_types = {nt.id: nt for nt in previous.notetypes.values()} if previous else {}
     notetype_mods: dict[int, int] = {}
-    for notetype in NOTETYPES.values():
+    css = deck_stylesheet(note.fields for note in full.notes)
+    for notetype in deck_notetypes(deck.config.id, deck.config.name).values():
         was = old_types.get(notetype.id)
-        same = was is not None and was.content == notetype.content_hash() and was.fingerprint == notetype.fingerprint()
+        same = (
+            was is not None and was.content == notetype.content_hash(css) and was.fingerprint == notetype.fingerprint()
+        )
         notetype_mods[notetype.id] = was.mod if was is not None and same else max(epoch, was.mod + 1 if was else 0)
     removed = frozenset(t.note_id for t in tombstones)
-    manifest = build_manifest(full, mods, notetype_mods, removed)
+    manifest = build_manifest(full, mods, notetype_mods, removed, css)
     return Release(full, mods, notetype_mods, manifest, previous)

@@ -14,7 +14,7 @@ from builder import cloze
 from builder.diagnostics import Diagnostics, did_you_mean
 from builder.manifest import visible_text
 from builder.models import NoteKind, NoteSpec, RenderedNote
-from builder.notetypes import NOTETYPES
+from builder.notetypes import LAYOUTS
 from builder.parse import RawNote
 from builder.validate import body_text
 
@@ -128,7 +128,7 @@ def lint_note(spec: NoteSpec, raw: RawNote, note: RenderedNote, diagnostics: Dia
                 f"unknown linter rule `{name}` in `ignore`; expected a rule code or name from docs/linting.md, "
                 f"e.g. long-answer.{did_you_mean(name, RULE_NAMES)}",
             )
-    back_html = note.fields[NOTETYPES[spec.kind].back_field]
+    back_html = note.fields[LAYOUTS[spec.kind].back_field]
     item = LintNote(spec, raw, note.front, back_html)
     for rule in RULES:
         if _ignores(rule, spec.lint_ignore):

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from builder.cloze import reveal
 from builder.models import Deck, NoteKind
-from builder.notetypes import NOTETYPES
+from builder.notetypes import LAYOUTS, deck_notetypes
 
 #: Where a deck keeps the manifests of its published releases: `source/<deck>/releases/<version>.json`.
 RELEASES_DIR = "releases"
@@ -73,19 +74,27 @@ def visible_text(html: str) -> str:
     return _SPACE.sub(" ", unescape(text) if "&" in text else text).strip()
 
 
+_CLOZE_TITLE = re.compile(r'^<div class="df-title">(.*?)</div>', re.DOTALL)
+
+
 def front_text(kind: NoteKind, fields: tuple[str, ...]) -> str:
-    return visible_text(fields[NOTETYPES[kind].front_field])
+    """What the card asks, as text; a cloze note's title sits at the top of its Text field."""
+    html = fields[LAYOUTS[kind].front_field]
+    if kind is NoteKind.CLOZE and (title := _CLOZE_TITLE.match(html)) is not None:
+        return visible_text(reveal(title.group(1)))
+    return visible_text(html)
 
 
 def build_manifest(
-    deck: Deck, mods: Mapping[str, int], notetype_mods: Mapping[int, int], removed: frozenset[str]
+    deck: Deck, mods: Mapping[str, int], notetype_mods: Mapping[int, int], removed: frozenset[str], css: str
 ) -> Manifest:
+    notetypes_by_kind = deck_notetypes(deck.config.id, deck.config.name)
     rows = [
         {
             "id": note.note_id,
             "guid": note.guid,
             "kind": note.kind,
-            "notetype": NOTETYPES[note.kind].name,
+            "notetype": notetypes_by_kind[note.kind].name,
             "hash": note.content_hash,
             "mod": mods[note.note_id],
             "source": f"{note.location.path}:{note.location.line}",
@@ -94,15 +103,15 @@ def build_manifest(
         }
         for note in sorted(deck.notes, key=lambda n: n.note_id)
     ]
-    used = sorted({note.kind for note in deck.notes}, key=lambda k: NOTETYPES[k].name)
+    used = sorted({notetypes_by_kind[note.kind] for note in deck.notes}, key=lambda nt: nt.name)
     notetypes = {
-        NOTETYPES[k].name: {
-            "id": NOTETYPES[k].id,
-            "fingerprint": NOTETYPES[k].fingerprint(),
-            "content": NOTETYPES[k].content_hash(),
-            "mod": notetype_mods[NOTETYPES[k].id],
+        nt.name: {
+            "id": nt.id,
+            "fingerprint": nt.fingerprint(),
+            "content": nt.content_hash(css),
+            "mod": notetype_mods[nt.id],
         }
-        for k in used
+        for nt in used
     }
     # One validation of the whole manifest (in pydantic's core) is cheaper than building 50,000 models one by one.
     return Manifest.model_validate(

@@ -20,6 +20,8 @@ SEMVER_PATTERN = (
 TAG_PATTERN = r"^[^\s\"]+$"
 
 Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN)]
+#: A page a card was checked against: https only, no spaces or characters that would need escaping in HTML.
+SourceUrl = Annotated[str, StringConstraints(pattern=r"^https://[A-Za-z0-9.-]+(?:/[^\s<>\"'`]*)?$", max_length=500)]
 
 
 class Frozen(BaseModel):
@@ -70,6 +72,12 @@ class NoteMeta(Frozen):
     tags: tuple[Tag, ...] = ()
     #: Linter rules (code or name) silenced for this note, e.g. [long-answer].
     ignore: tuple[Annotated[str, StringConstraints(pattern=r"^(L\d{3}|[a-z-]+)$")], ...] = ()
+    #: The pages (e.g. AWS documentation) the card was checked against, shown small on its back.
+    source: SourceUrl | tuple[SourceUrl, ...] = ()
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (self.source,) if isinstance(self.source, str) else self.source
 
 
 class NoteSpec(Frozen):
@@ -86,6 +94,8 @@ class NoteSpec(Frozen):
     #: Cloze numbers used (each makes one card), sorted; empty unless the note is a cloze note.
     cloze_numbers: tuple[int, ...]
     lint_ignore: tuple[str, ...]
+    #: Pages the card cites, in the order written.
+    sources: tuple[str, ...] = ()
     #: Index of the raw note in its parsed file, to reach its tokens without re-parsing.
     note_index: int
 

@@ -20,14 +20,14 @@ from genanki.apkg_schema import APKG_SCHEMA
 from builder.archive import Member, write_zip
 from builder.ids import stable_int
 from builder.models import Deck, RenderedNote
-from builder.notetypes import NOTETYPES, stylesheet
+from builder.notetypes import deck_notetypes, deck_stylesheet, template_count
 
 
 def card_ordinals(note: RenderedNote) -> tuple[int, ...]:
     """Template ordinals of the cards Anki will generate for this note."""
     if note.kind.clozed:
         return tuple(n - 1 for n in note.cloze_numbers)
-    return tuple(range(len(NOTETYPES[note.kind].templates)))
+    return tuple(range(template_count(note.kind)))
 
 
 def deck_description(deck: Deck) -> str:
@@ -37,22 +37,32 @@ def deck_description(deck: Deck) -> str:
 
 
 def _deck_ids(deck: Deck) -> dict[str, int]:
-    """Every deck name the notes use, with its id: the configured id for the top deck, derived ids below it."""
-    names = sorted({deck.config.name} | {note.deck_name for note in deck.notes})
-    return {name: deck.config.id if name == deck.config.name else stable_int(deck.config.id, name) for name in names}
+    """Every deck the notes use and every deck above them, with its id: the configured id for the top deck,
+    derived ids below it. A parent missing from the package would be created by Anki, collapsed."""
+    names = {deck.config.name}
+    for note in deck.notes:
+        parts = note.deck_name.split("::")
+        names.update("::".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return {
+        name: deck.config.id if name == deck.config.name else stable_int(deck.config.id, name) for name in sorted(names)
+    }
 
 
 def _decks_json(deck: Deck, ids: Mapping[str, int], default: str) -> str:
     decks: dict[str, Any] = json.loads(default)
     for name, deck_id in ids.items():
         description = deck_description(deck) if name == deck.config.name else ""
-        decks[str(deck_id)] = genanki.Deck(deck_id, name, description).to_json()
+        entry = genanki.Deck(deck_id, name, description).to_json()
+        # Expanded in the deck list and in the browser's sidebar, so no subdeck hides on first import.
+        entry["browserCollapsed"] = False
+        decks[str(deck_id)] = entry
     return json.dumps(decks, sort_keys=True)
 
 
 def _models_json(deck: Deck, epoch: int, notetype_mods: Mapping[int, int]) -> str:
-    css = stylesheet()
-    used = sorted({NOTETYPES[kind] for kind in {note.kind for note in deck.notes}}, key=lambda nt: nt.id)
+    css = deck_stylesheet(note.fields for note in deck.notes)
+    notetypes = deck_notetypes(deck.config.id, deck.config.name)
+    used = sorted({notetypes[kind] for kind in {note.kind for note in deck.notes}}, key=lambda nt: nt.id)
     return json.dumps({str(nt.id): nt.schema11(notetype_mods.get(nt.id, epoch), css) for nt in used}, sort_keys=True)
 
 
@@ -81,13 +91,14 @@ def _write_collection(
     database and its serialized copy would both be alive at the build's peak (about 27 MB more at 50,000 notes).
     """
     ids = _deck_ids(deck)
+    notetypes = deck_notetypes(deck.config.id, deck.config.name)
     next_id = count(epoch * 1000)
     notes: list[tuple[object, ...]] = []
     cards: list[tuple[object, ...]] = []
     for due, note in enumerate(deck.notes, 1):
         nid = next(next_id)
         mod = mods.get(note.note_id, epoch)
-        notetype = NOTETYPES[note.kind]
+        notetype = notetypes[note.kind]
         tags = f" {' '.join(note.tags)} "
         sort_field = note.fields[notetype.sort_field]
         notes.append((nid, note.guid, notetype.id, mod, -1, tags, "\x1f".join(note.fields), sort_field, 0, 0, ""))

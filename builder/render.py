@@ -8,6 +8,7 @@ from functools import cache
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
@@ -131,15 +132,16 @@ def _occlusion_fields(raw: RawNote, front: str, env: dict[str, Any], figures: Fi
     """Occlusion, Image, Header, Back Extra, Comments: the occluded diagram leaves the body for the Image field."""
     (fence,) = [t for t in diagram_fences(raw) if (raw.source.path, (t.map or [0])[0] + 1) in figures.masks]
     key = (raw.source.path, (fence.map or [0])[0] + 1)
-    image = _render_diagram(fence, env).replace(' class="diagram"', "").strip()
+    # The class keeps the night-mode inversion every other diagram gets; a photo would carry none.
+    image = _render_diagram(fence, env).strip()
     rest = [t for t in raw.body if t is not fence]
     extra = _renderer().render(rest, parser().options, env).strip()
     return (mask_cloze(figures.masks[key]), image, front, extra, "")
 
 
-def _cloze_fields(front: str, back: str, title_text: str) -> tuple[str, ...]:
-    """Text (title above the body) and the title with deletions revealed, the field Anki sorts by."""
-    return (f'<div class="df-title">{front}</div>\n{back}'.strip(), escape(cloze.reveal(title_text), quote=False))
+def _cloze_fields(front: str, back: str) -> tuple[str, ...]:
+    """Text (the title above the body) and Back Extra, left for the learner's own notes."""
+    return (f'<div class="df-title">{front}</div>\n{back}'.strip(), "")
 
 
 def render_fields(raw: RawNote, kind: NoteKind, library: MediaLibrary, figures: Figures) -> RenderedFields:
@@ -152,19 +154,39 @@ def render_fields(raw: RawNote, kind: NoteKind, library: MediaLibrary, figures: 
         fields = _occlusion_fields(raw, front, env, figures)
     else:
         back = renderer.render(list(raw.body), options, env).strip()
-        if kind is NoteKind.CLOZE:
-            title_text = renderer.renderInlineAsText(raw.title_token.children or [], options, env)
-            fields = _cloze_fields(front, back, title_text)
-        else:
-            fields = (front, back)
+        fields = _cloze_fields(front, back) if kind is NoteKind.CLOZE else (front, back)
     used: dict[str, MediaFile] = env["used"]
     return RenderedFields(fields, tuple(used[name] for name in sorted(used)))
+
+
+_NOISE_SEGMENTS = frozenset({"latest", "userguide", "ug", "dg", "developerguide", "en_us", "en-us", "index.html"})
+
+
+def _source_label(url: str) -> str:
+    """A short, readable name for a cited page: its host, its first path segment and its page name."""
+    parsed = urlsplit(url)
+    segments = [s for s in parsed.path.split("/") if s and s.lower() not in _NOISE_SEGMENTS]
+    parts = [parsed.hostname or url]
+    if segments:
+        parts.append(segments[0])
+        page = segments[-1].rsplit(".", 1)[0] if "." in segments[-1] else segments[-1]
+        if len(segments) > 1 and page:
+            parts.append(page)
+    return " › ".join(parts)
+
+
+def source_field(sources: Sequence[str]) -> str:
+    """The Source field: links to the pages a card was checked against, empty when it cites none."""
+    if not sources:
+        return ""
+    links = " · ".join(f'<a href="{escape(url)}">{escape(_source_label(url))}</a>' for url in sources)
+    return f"Source: {links}"
 
 
 def finish_note(spec: NoteSpec, rendered: RenderedFields, deck_id: int, deck: str) -> RenderedNote:
     """The note under its deck: GUID from the deck id, full deck name, and the hash that says it changed."""
     deck_name = spec.deck_name(deck)
-    fields = rendered.fields
+    fields = (*rendered.fields, source_field(spec.sources))
     # model_construct: every value comes from validated input or from the renderer; validating again per note
     # would cost more than rendering a warm build.
     return RenderedNote.model_construct(

@@ -245,6 +245,7 @@ def _note(
         location=heading,
         cloze_numbers=tuple(sorted(ordinals)),
         lint_ignore=meta.ignore,
+        sources=meta.sources,
         note_index=index,
     )
     return spec, images

@@ -49,7 +49,7 @@ def test_counts_decks_and_notetypes(imported: Collection) -> None:
     assert {"Starter Deck", "Starter Deck::Basics", "Starter Deck::Clozes"} <= names
     assert not any("0.3.0" in name for name in names), "the version must never be part of a deck name"
     notetypes = {m.name for m in imported.models.all_names_and_ids()}
-    assert {"Deckforge Basic", "Deckforge Reverse", "Deckforge Cloze"} <= notetypes
+    assert {"Starter Deck · Basic", "Starter Deck · Reverse", "Starter Deck · Cloze"} <= notetypes
     assert not any(name.endswith("+") or "-" in name.split()[-1] for name in notetypes)
     description = imported.decks.by_name("Starter Deck")["desc"]
     assert "Version 0.3.0" in description
@@ -106,7 +106,9 @@ def test_cloze_in_title(imported: Collection) -> None:
     question = _body(card.question())
     assert "[...]" in question and "GUID" not in _visible(card.question())
     assert "GUID" in _body(card.answer())
-    assert card.note()["Title"] == "The GUID identifies a note across versions"
+    # The title is part of Text, the field the card shows and the learner edits; there is no second copy.
+    assert card.note().keys() == ["Text", "Back Extra", "Source"]
+    assert _visible(card.note()["Text"]).startswith("The {{c1::GUID}} identifies a note across versions")
 
 
 def test_code_is_highlighted(imported: Collection) -> None:

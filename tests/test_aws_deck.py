@@ -55,8 +55,8 @@ def _notes_by_type(col: Collection) -> Counter[str]:
 def test_size_and_mix_of_notes(aws: Collection) -> None:
     kinds = _notes_by_type(aws)
     assert aws.note_count() >= 250
-    assert kinds["Deckforge Cloze"] >= 50
-    assert kinds["Deckforge Reverse"] >= 30
+    assert kinds[f"{DECK} · Cloze"] >= 50
+    assert kinds[f"{DECK} · Reverse"] >= 30
 
 
 def test_domains_are_subdecks(aws: Collection) -> None:
@@ -78,14 +78,19 @@ def test_no_two_notes_share_a_front(aws: Collection) -> None:
     fronts: Counter[str] = Counter()
     for nid in aws.find_notes(""):
         note = aws.get_note(nid)
-        front = note["Title"] if "Title" in note else note["Header"] if "Header" in note else note["Front"]
+        if "Header" in note:
+            front = note["Header"]
+        elif "Text" in note:
+            front = re.sub(r"\{\{c\d+::(.*?)(?:::.*?)?\}\}", r"\1", note["Text"].split("</div>", 1)[0])
+        else:
+            front = note["Front"]
         fronts[_visible(front).lower()] += 1
     assert [front for front, n in fronts.items() if n > 1] == []
 
 
 def test_answers_stay_short(aws: Collection) -> None:
     too_long = []
-    for nid in aws.find_notes('"note:Deckforge Basic" OR "note:Deckforge Reverse"'):
+    for nid in aws.find_notes(f'"note:{DECK} · Basic" OR "note:{DECK} · Reverse"'):
         back = _visible(aws.get_note(nid)["Back"])
         if len(back) > ANSWER_LIMIT:
             too_long.append((len(back), back))
@@ -99,7 +104,7 @@ def test_every_card_renders(aws: Collection) -> None:
             body = re.sub(r"<style>.*?</style>", "", html, flags=re.DOTALL)
             assert not re.search(r"\{\{c\d+::", body), body
             assert "**" not in body and "```" not in body and "](" not in body, body
-        if card.note().note_type()["name"] == "Deckforge Cloze":  # type: ignore[index]
+        if card.note().note_type()["name"] == f"{DECK} · Cloze":  # type: ignore[index]
             assert "[...]" in card.question()
     check = aws.media.check()
     assert list(check.missing) == [] and list(check.unused) == []
@@ -122,7 +127,7 @@ def test_diagram_notes_across_all_engines(aws: Collection) -> None:
     fences = re.findall(r"^```(mermaid|d2|dot|graphviz)$", sources, re.MULTILINE)
     assert len(fences) >= 8
     assert {"mermaid", "d2"} <= set(fences) and {"dot", "graphviz"} & set(fences)
-    occlusion = aws.find_notes('"note:Deckforge Image Occlusion"')
+    occlusion = aws.find_notes(f'"note:{DECK} · Image Occlusion"')
     assert len(occlusion) >= 2
     for nid in occlusion:
         assert aws.get_image_occlusion_note(nid).WhichOneof("value") == "note"

@@ -22,10 +22,10 @@ def test_synthetic_corpus_builds_without_findings_and_imports(
     assert code == 0
     assert capsys.readouterr().err == "", "no errors and no linter warnings: the corpus is a clean deck"
     import_package(collection, root / "dist" / "bench-1.0.0.apkg")
-    kinds = {name: len(collection.find_notes(f'"note:{name}"')) for name in
-             ("Deckforge Basic", "Deckforge Reverse", "Deckforge Cloze")}  # fmt: skip
-    assert kinds == {"Deckforge Basic": 500, "Deckforge Reverse": 200, "Deckforge Cloze": 300}
+    kinds = {name: len(collection.find_notes(f'"note:Bench 1000 · {name}"')) for name in
+             ("Basic", "Reverse", "Cloze")}  # fmt: skip
+    assert kinds == {"Basic": 500, "Reverse": 200, "Cloze": 300}
     assert collection.card_count() == 500 + 2 * 200 + 2 * 300
-    html = " ".join(collection.get_note(nid).fields[1] for nid in collection.find_notes('"note:Deckforge Basic"'))
+    html = " ".join(collection.get_note(nid).fields[1] for nid in collection.find_notes('"note:Bench 1000 · Basic"'))
     for feature in ("<table>", '<div class="highlight">', "<ul>", "<ol>", "<code>", "<strong>"):
         assert feature in html, feature

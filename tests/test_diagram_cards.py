@@ -64,7 +64,7 @@ def test_occlusion_note_is_native_image_occlusion(imported: Collection) -> None:
     nid = _nid(imported, "loop-occlusion")
     note = imported.get_note(nid)
     assert note.note_type()["originalStockKind"] == 6  # type: ignore[index]
-    assert note.note_type()["name"] == "Deckforge Image Occlusion"  # type: ignore[index]
+    assert note.note_type()["name"] == "Diagram Fixture · Image Occlusion"  # type: ignore[index]
     response = imported.get_image_occlusion_note(nid)
     assert response.WhichOneof("value") == "note", response
     io = response.note

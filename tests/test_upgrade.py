@@ -150,7 +150,9 @@ def test_notetype_change_needs_a_major_version(
     capsys.readouterr()
     assert _run(starter, monkeypatch, "1700100000", "build") == 1
     err = capsys.readouterr().err
-    assert err.startswith("source/starter/deck.toml:3:11: error[E102]: notetype `Deckforge Basic` changed its fields")
+    assert err.startswith(
+        "source/starter/deck.toml:3:11: error[E102]: notetype `Starter Deck · Basic` changed its fields"
+    )
     assert 'version = "1.0.0"' in err
     toml.write_text(toml.read_text().replace('version = "0.4.0"', 'version = "1.0.0"'))
     assert _run(starter, monkeypatch, "1700100000", "build") == 0
