@@ -9,6 +9,7 @@ from pathlib import Path
 from builder.compile import CompiledDeck, compile_decks
 from builder.diagnostics import BuildFailed, Diagnostics, Location
 from builder.diff import compare, format_markdown
+from builder.editlink import EditLinks
 from builder.epoch import EpochError, source_date_epoch
 from builder.history import Release, plan_release
 from builder.manifest import RELEASES_DIR, ManifestError, dumps, previous_release
@@ -42,7 +43,8 @@ def _plan(compiled: CompiledDeck, diagnostics: Diagnostics) -> Release | None:
             f"{exc}; expected a manifest written by `python -m builder record`. Restore it from git",
         )
         return None
-    return plan_release(deck, found[1] if found else None, compiled.source.config, epoch.value, diagnostics)
+    links = EditLinks.for_deck(deck.config, deck.slug, folder)
+    return plan_release(deck, found[1] if found else None, compiled.source.config, epoch.value, diagnostics, links)
 
 
 def build(options: Options, diagnostics: Diagnostics, cache: NoteCache | None = None) -> list[Output]:

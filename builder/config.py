@@ -145,8 +145,12 @@ DECK_FIELDS = {
     "version": 'a semantic version, e.g. version = "1.2.0"',
     "description": "a string shown on the deck overview screen",
     "removed": 'a list of note ids removed since the last release, e.g. removed = ["old-note"]',
+    "repository": "the deck's GitHub repository as https://github.com/OWNER/REPO (no trailing `/` or `.git`), "
+    'e.g. repository = "https://github.com/octocat/my-deck"; every card then links to its source line',
+    "tag": "the git tag of a release: letters, digits, `._/-` and {version} (required) or {slug}, "
+    'e.g. tag = "{slug}-v{version}" (default "v{version}")',
 }
-_DECK_CODES = {"syntax": "E011", "unknown": "E012", "invalid": "E013"}
+_DECK_CODES = {"syntax": "E011", "unknown": "E012", "invalid": "E013", "repository": "E190", "tag": "E191"}
 
 
 def load_deck_config(source: SourceFile, diagnostics: Diagnostics) -> DeckConfig | None:

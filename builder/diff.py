@@ -42,7 +42,12 @@ def compare(old: Manifest, new: Manifest) -> Changes:
     added = [n for g, n in after.items() if g not in before and not n.removed]
     removed = [n for g, n in after.items() if n.removed and g in before]
     removed += [n for g, n in before.items() if g not in after]
-    changed = [n for g, n in after.items() if g in before and not n.removed and n.hash != before[g].hash]
+    # Gaining or losing an edit link (a `repository` added to deck.toml, or taken out) updates the note too.
+    changed = [
+        n
+        for g, n in after.items()
+        if g in before and not n.removed and (n.hash != before[g].hash or (n.edit is None) != (before[g].edit is None))
+    ]
     notetypes: list[NotetypeChange] = []
     old_types = {t.id: (name, t) for name, t in old.notetypes.items()}
     new_types = {t.id: (name, t) for name, t in new.notetypes.items()}

@@ -4,7 +4,8 @@ Anki updates an existing note on import only when the incoming `mod` is newer, a
 edit otherwise. So a note's mod must move exactly when the note changes. We compare each note's content hash
 with the previous release's manifest (committed under `source/<deck>/releases/`): unchanged notes keep their
 old mod, changed and new notes get the build time. The same commit therefore always builds the same bytes,
-and a shallow CI checkout needs no git history for it.
+and a shallow CI checkout needs no git history for it. Edit links follow the same rule (builder/editlink.py): an
+unchanged note keeps the link recorded in the previous manifest, so its fields stay the same bytes too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from html import escape
 
 from builder.config import Embedded
 from builder.diagnostics import Diagnostics
+from builder.editlink import EditLinks, with_link
 from builder.ids import content_hash, note_guid
 from builder.manifest import Manifest, ManifestNote, build_manifest, front_text
 from builder.models import Deck, NoteKind, RenderedNote
@@ -121,24 +123,46 @@ def _check_notetypes(deck: Deck, previous: Manifest, where: SourceFile, diagnost
 
 
 def plan_release(
-    deck: Deck, previous: Manifest | None, where: SourceFile, epoch: int, diagnostics: Diagnostics
+    deck: Deck,
+    previous: Manifest | None,
+    where: SourceFile,
+    epoch: int,
+    diagnostics: Diagnostics,
+    links: EditLinks | None = None,
 ) -> Release:
-    """Mod times, tombstones and guards for one deck; guard failures go to `diagnostics`."""
+    """Mod times, tombstones, edit links and guards for one deck; guard failures go to `diagnostics`."""
     tombstones: list[RenderedNote] = []
     if previous is not None:
         for old in _check_removals(deck, previous, where, diagnostics):
             tombstones.append(_tombstone(deck, old, where))
         _check_notetypes(deck, previous, where, diagnostics)
-    full = deck.model_copy(update={"notes": deck.notes + tuple(tombstones)})
+    removed_ids = frozenset(t.note_id for t in tombstones)
     old_notes = previous.by_id() if previous else {}
     mods: dict[str, int] = {}
-    for note in full.notes:
+    edits: dict[str, str] = {}
+    notes: list[RenderedNote] = []
+    for note in deck.notes + tuple(tombstones):
         before = old_notes.get(note.note_id)
-        if before is not None and before.hash == note.content_hash and before.guid == note.guid:
+        # A tombstone points nowhere; gaining or losing a link is a change learners should receive.
+        linked = links is not None and note.note_id not in removed_ids
+        same = (
+            before is not None
+            and before.hash == note.content_hash
+            and before.guid == note.guid
+            and (before.edit is not None) == linked
+        )
+        if before is not None and same:
             mods[note.note_id] = before.mod
         else:
             # Never older than what learners already have, even if clocks or SOURCE_DATE_EPOCH go backwards.
             mods[note.note_id] = max(epoch, before.mod + 1) if before else epoch
+        if links is not None and linked:
+            # An unchanged note keeps the link of the release it last changed in: same fields, same bytes.
+            url = before.edit if before is not None and same and before.edit else links.url(note.location)
+            edits[note.note_id] = url
+            note = with_link(note, url)
+        notes.append(note)
+    full = deck.model_copy(update={"notes": tuple(notes)})
     old_types = {nt.id: nt for nt in previous.notetypes.values()} if previous else {}
     notetype_mods: dict[int, int] = {}
     css = deck_stylesheet(note.fields for note in full.notes)
@@ -148,6 +172,5 @@ def plan_release(
             was is not None and was.content == notetype.content_hash(css) and was.fingerprint == notetype.fingerprint()
         )
         notetype_mods[notetype.id] = was.mod if was is not None and same else max(epoch, was.mod + 1 if was else 0)
-    removed = frozenset(t.note_id for t in tombstones)
-    manifest = build_manifest(full, mods, notetype_mods, removed, css)
+    manifest = build_manifest(full, mods, notetype_mods, removed_ids, css, edits)
     return Release(full, mods, notetype_mods, manifest, previous)

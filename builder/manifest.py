@@ -35,6 +35,9 @@ class ManifestNote(_Frozen):
     #: Plain text of the front (or cloze title), for release notes.
     front: str
     removed: bool = False
+    #: The card's edit link: its source line at the tag of the release it last changed in. Only written when
+    #: the deck has a `repository`, so manifests without one (and those of older builders) read the same.
+    edit: str | None = None
 
 
 class ManifestNotetype(_Frozen):
@@ -86,8 +89,14 @@ def front_text(kind: NoteKind, fields: tuple[str, ...]) -> str:
 
 
 def build_manifest(
-    deck: Deck, mods: Mapping[str, int], notetype_mods: Mapping[int, int], removed: frozenset[str], css: str
+    deck: Deck,
+    mods: Mapping[str, int],
+    notetype_mods: Mapping[int, int],
+    removed: frozenset[str],
+    css: str,
+    edits: Mapping[str, str] | None = None,
 ) -> Manifest:
+    edits = edits or {}
     notetypes_by_kind = deck_notetypes(deck.config.id, deck.config.name)
     rows = [
         {
@@ -100,6 +109,7 @@ def build_manifest(
             "source": f"{note.location.path}:{note.location.line}",
             "front": note.front,
             "removed": note.note_id in removed,
+            "edit": edits.get(note.note_id),
         }
         for note in sorted(deck.notes, key=lambda n: n.note_id)
     ]
@@ -135,7 +145,7 @@ def dumps(manifest: Manifest) -> str:
     data["notes"] = _NOTES_SLOT
     head = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False)
     serializer = ManifestNote.__pydantic_serializer__
-    rows = ",\n  ".join(serializer.to_json(note).decode("utf-8") for note in manifest.notes)
+    rows = ",\n  ".join(serializer.to_json(note, exclude_none=True).decode("utf-8") for note in manifest.notes)
     body = f"[\n  {rows}\n ]" if rows else "[]"
     return head.replace(json.dumps(_NOTES_SLOT), body, 1) + "\n"
 

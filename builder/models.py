@@ -6,7 +6,7 @@ import enum
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from builder.diagnostics import Location
 
@@ -22,6 +22,10 @@ TAG_PATTERN = r"^[^\s\"]+$"
 Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN)]
 #: A page a card was checked against: https only, no spaces or characters that would need escaping in HTML.
 SourceUrl = Annotated[str, StringConstraints(pattern=r"^https://[A-Za-z0-9.-]+(?:/[^\s<>\"'`]*)?$", max_length=500)]
+#: A GitHub repository's home page, https://github.com/OWNER/REPO: where a card's edit link points.
+REPOSITORY_PATTERN = r"^https://github\.com/[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$"
+#: A release tag template: letters, digits, `._/-` and the placeholders {version} (required) and {slug}.
+TAG_TEMPLATE_PATTERN = r"^(?:[A-Za-z0-9._/-]|\{slug\})*\{version\}(?:[A-Za-z0-9._/-]|\{slug\}|\{version\})*$"
 
 
 class Frozen(BaseModel):
@@ -37,6 +41,21 @@ class DeckConfig(Frozen):
     description: str = ""
     #: Note ids removed on purpose since the last release; see docs/releasing.md.
     removed: tuple[Annotated[str, StringConstraints(pattern=NOTE_ID_PATTERN)], ...] = ()
+    #: The deck's GitHub repository; when set, every card links to its source line (builder/editlink.py).
+    repository: Annotated[str, StringConstraints(pattern=REPOSITORY_PATTERN, max_length=150)] | None = None
+    #: The git tag a release is published under; {slug} and {version} are filled in.
+    tag: Annotated[str, StringConstraints(pattern=TAG_TEMPLATE_PATTERN, max_length=100)] = "v{version}"
+
+    @field_validator("repository")
+    @classmethod
+    def _not_a_clone_url(cls, value: str | None) -> str | None:
+        # The pattern allows `.` in names; a clone URL or a `.`/`..` name would build links that 404.
+        if value is not None and (value.endswith(".git") or value.rsplit("/", 1)[1] in (".", "..")):
+            raise ValueError("not a repository home page")
+        return value
+
+    def release_tag(self, slug: str) -> str:
+        return self.tag.replace("{slug}", slug).replace("{version}", self.version)
 
     @property
     def major(self) -> int:
