@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import nox
 
 # uv makes fresh environments in seconds; plain virtualenv keeps working on machines without it.
@@ -77,11 +80,13 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Ruff (lint and format check), and both GitHub workflows against the workflow schema, offline."""
+    """Ruff (lint and format check); action.yml, both GitHub workflows and the ones `new` writes against their
+    schemas, offline."""
     session.install(*CONSTRAINTS, "ruff", "check-jsonschema")
     session.run("ruff", "check", "builder", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "builder", "tests", "noxfile.py")
-    # The schema ships inside check-jsonschema, so this needs no network.
+    # The schemas ship inside check-jsonschema, so this needs no network.
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-actions", "action.yml")
     session.run(
         "check-jsonschema",
         "--builtin-schema",
@@ -89,6 +94,13 @@ def lint(session: nox.Session) -> None:
         ".github/workflows/ci.yml",
         ".github/workflows/release.yml",
     )
+    # The workflows of a deck repository as `deckforge new` writes them (placeholders filled in).
+    _install(session)
+    scaffold = Path(session.create_tmp()) / "new-deck"
+    shutil.rmtree(scaffold, ignore_errors=True)
+    session.run("python", "-m", "builder", "new", str(scaffold), silent=True)
+    workflows = sorted(str(p) for p in (scaffold / ".github" / "workflows").glob("*.yml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
 
 
 @nox.session(python=PYTHON)

@@ -148,6 +148,18 @@ def _cmd_diff(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     return EXIT_OK
 
 
+def _cmd_new(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    from builder.scaffold import new_repository
+
+    made = new_repository(args.directory, diagnostics, name=args.name, slug=args.slug)
+    if made is None:
+        return EXIT_INPUT
+    print(f"created {made.root.as_posix()}: {len(made.files)} files, deck `{made.deck_folder.name}`")
+    print(f"deck id {made.deck_id} (drawn at random; never change it once the deck is published)")
+    print(f"next: cd {made.root.as_posix()} && git init && see README.md")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Diagnostics], int]]] = {
     "check": ("validate every deck and report all problems", _cmd_check),
     "build": ("validate, then write dist/<deck>-<version>.apkg and .json for every deck", _cmd_build),
@@ -157,13 +169,14 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Diagnostics], int]]
     "diff": ("compare two releases (manifests or .apkg files): added, changed, removed notes", _cmd_diff),
     "release": ("build, check the manifests are recorded, write SHA256SUMS and RELEASE_NOTES.md", _cmd_release),
     "record": ("build, then keep each manifest in source/<deck>/releases/ as the next baseline", _cmd_record),
+    "new": ("start a deck repository in DIR: example notes, noxfile, tests, CI and release workflows", _cmd_new),
 }
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m builder", description="Compile Markdown notes into versioned Anki decks."
-    )
+    # Usage and --version name the command the user typed: the `deckforge` script, or `python -m builder`.
+    prog = "deckforge" if Path(sys.argv[0]).stem == "deckforge" else "python -m builder"
+    parser = argparse.ArgumentParser(prog=prog, description="Compile Markdown notes into versioned Anki decks.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     default_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -173,6 +186,12 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("old", type=Path, help="the earlier release: dist/<deck>-<version>.json or .apkg")
             cmd.add_argument("new", type=Path, help="the later release")
             cmd.add_argument("--markdown", action="store_true", help="print release notes in Markdown")
+            continue
+        if name == "new":
+            cmd.add_argument("directory", type=Path, metavar="DIR", help="where to create it (new or empty)")
+            cmd.add_argument("--name", help="the deck name in Anki (default: from DIR)")
+            cmd.add_argument("--slug", help="the deck folder under source/ (default: from DIR)")
+            cmd.set_defaults(format="text")
             continue
         cmd.add_argument("--source", type=Path, default=Path("source"), help="deck folders (default: source)")
         cmd.add_argument("--media", type=Path, default=Path("media"), help="images (default: media)")
