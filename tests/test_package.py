@@ -34,7 +34,7 @@ _TEMPLATE_FILES = {
     "builder/scaffold/template/dot-github/workflows/release.yml",
     "builder/scaffold/template/dot-gitignore",
     "builder/scaffold/template/noxfile.py",
-    "builder/scaffold/template/media/pipeline.png",
+    "builder/scaffold/template/media/example.png",
     "builder/scaffold/template/source/__slug__/deck.toml",
     "builder/scaffold/template/tests/test_deck.py",
 }

@@ -38,7 +38,7 @@ def test_new_writes_a_complete_repository(
         ".github/workflows/release.yml",
         ".gitignore",
         "README.md",
-        "media/pipeline.png",
+        "media/example.png",
         "noxfile.py",
         "source/my-french-deck/01-basics.md",
         "source/my-french-deck/02-clozes.md",
@@ -55,7 +55,7 @@ def test_new_writes_a_complete_repository(
     assert DECK_ID_RANGE[0] <= deck_id < DECK_ID_RANGE[1] <= 2**53
     assert f"deck id {deck_id}" in out
     assert "uses: deckforge/deckforge@v" in (root / ".github/workflows/ci.yml").read_text()
-    assert (root / "media/pipeline.png").read_bytes()[:4] == b"\x89PNG", "binary files are copied as they are"
+    assert (root / "media/example.png").read_bytes()[:4] == b"\x89PNG", "binary files are copied as they are"
     assert not list(tmp_path.glob(".*deckforge-new*")), "no staging folder is left behind"
 
 
