@@ -103,6 +103,14 @@ def _cmd_release(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
 
     options = _options(args)
     outputs = build(options, diagnostics)
+    if args.tag is not None:
+        from builder.editlink import check_release_tag
+
+        check_release_tag(
+            args.tag, [(o.release.deck, options.source / o.release.deck.slug) for o in outputs], diagnostics
+        )
+        if diagnostics.errors:
+            return EXIT_INPUT
     for path in release_files(options, outputs, diagnostics):
         print(f"wrote {path.as_posix()}")
     return EXIT_OK
@@ -218,6 +226,12 @@ def _parser() -> argparse.ArgumentParser:
             )
         else:
             cmd.add_argument("--timings", type=Path, metavar="FILE", help="write seconds spent per stage as JSON")
+        if name == "release":
+            cmd.add_argument(
+                "--tag",
+                metavar="NAME",
+                help="the git tag being released: an error unless it is the tag deck.toml names (edit links use it)",
+            )
         cmd.add_argument(
             "--diagram-timeout", type=float, default=60.0, metavar="SECONDS", help="stop a diagram render after this"
         )

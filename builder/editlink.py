@@ -13,9 +13,10 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
-from builder.diagnostics import Location
-from builder.models import DeckConfig, RenderedNote
+from builder.diagnostics import Diagnostics, Location
+from builder.models import Deck, DeckConfig, RenderedNote
 from builder.notetypes import LAYOUTS, SOURCE_FIELD
+from builder.source import display_path
 
 #: What the learner sees: short, says what it does and where it leads; the pencil is decoration.
 LINK_TEXT = '<span aria-hidden="true">✎</span> Report or fix on GitHub'
@@ -73,3 +74,23 @@ def with_link(note: RenderedNote, url: str) -> RenderedNote:
     source = f'{cited}<span class="df-sep"> · </span>{link}' if cited else link
     fields = (*note.fields[:index], source, *note.fields[index + 1 :])
     return note.model_copy(update={"fields": fields})
+
+
+def check_release_tag(tag: str, decks: list[tuple[Deck, Path]], diagnostics: Diagnostics) -> None:
+    """The tag being released must be one a deck's edit links point at, or those links would lead nowhere.
+
+    Several decks may share a repository, each with its own tag (`{slug}-v{version}`): one of them matching is
+    enough. Decks without a `repository` have no links and accept any tag.
+    """
+    linked = [(deck, folder) for deck, folder in decks if deck.config.repository is not None]
+    if not linked or any(deck.config.release_tag(deck.slug) == tag for deck, _ in linked):
+        return
+    for deck, folder in linked:
+        expected = deck.config.release_tag(deck.slug)
+        diagnostics.error(
+            Location(display_path(folder / "deck.toml")),
+            "E196",
+            f"the release is tagged `{tag}`, but the edit links of {deck.slug} {deck.config.version} point at tag "
+            f"`{expected}`; expected the two to agree. Tag the release `{expected}`, or set `tag` in deck.toml "
+            f'to match how you tag (e.g. tag = "{{slug}}-v{{version}}")',
+        )

@@ -203,3 +203,18 @@ def test_bad_repository_or_tag_is_a_located_error(
     assert f"error[{code}]: found `{value}` for `{key}`; expected" in err
     assert "Traceback" not in err
     assert not (starter / "dist").exists() or not any((starter / "dist").iterdir())
+
+
+def test_release_refuses_a_tag_the_links_do_not_name(
+    starter: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _set_config(starter, repository=REPO)
+    assert _run(starter, monkeypatch, "1700000000", "record") == 0
+    capsys.readouterr()
+    assert _run(starter, monkeypatch, "1700000000", "release", "--tag", "0.3.0") == 1
+    err = capsys.readouterr().err
+    assert "source/starter/deck.toml:1:1: error[E196]: the release is tagged `0.3.0`, but the edit links" in err
+    assert "Tag the release `v0.3.0`" in err
+    assert not (starter / "dist/SHA256SUMS").exists()
+    assert _run(starter, monkeypatch, "1700000000", "release", "--tag", "v0.3.0") == 0
+    assert (starter / "dist/SHA256SUMS").is_file()
