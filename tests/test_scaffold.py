@@ -122,3 +122,14 @@ def test_the_new_deck_passes_a_strict_check_and_imports(
     kinds = {collection.get_note(nid).note_type()["name"] for nid in collection.find_notes("")}  # type: ignore[index]
     assert kinds == {f"Example · {k}" for k in ("Basic", "Reverse", "Cloze", "Image Occlusion")}
     assert collection.find_cards("tag:example") and collection.card_count() == 15
+
+
+def test_new_into_the_empty_working_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert main(["new", "."]) == 0
+    assert Path.cwd() == here and (here / "source/here/deck.toml").is_file(), "the same directory, now filled"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here"]

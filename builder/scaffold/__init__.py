@@ -8,6 +8,7 @@ the deck's folder. Text files get their `@@PLACEHOLDERS@@` filled in; other file
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
@@ -138,9 +139,7 @@ def new_repository(
                     data = text.encode("utf-8")
                 destination.write_bytes(data)
                 written.append(relative.as_posix())
-            staging.chmod(0o777 & ~_umask())
-            # rename() replaces an empty directory atomically and refuses a non-empty one.
-            staging.rename(target)
+            _move_into_place(staging, target)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -152,6 +151,32 @@ def new_repository(
         )
         return None
     return Scaffold(target, target / "source" / slug, deck_id, tuple(sorted(written)))
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    """A new directory appears with one rename; an existing empty one (perhaps the working directory, or a mount
+    point, which cannot be renamed over) receives each top-level entry by rename, and loses them all again if one
+    fails."""
+    if not target.exists():
+        staging.chmod(0o777 & ~_umask())
+        staging.rename(target)
+        return
+    moved: list[Path] = []
+    try:
+        for entry in sorted(staging.iterdir()):
+            destination = target / entry.name
+            if destination.exists() or destination.is_symlink():  # something appeared there meanwhile
+                raise FileExistsError(errno.EEXIST, "the directory is no longer empty", str(destination))
+            entry.rename(destination)
+            moved.append(destination)
+    except BaseException:
+        for destination in moved:
+            if destination.is_dir():
+                shutil.rmtree(destination, ignore_errors=True)
+            else:
+                destination.unlink(missing_ok=True)
+        raise
+    staging.rmdir()
 
 
 def _umask() -> int:
