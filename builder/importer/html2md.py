@@ -1,0 +1,465 @@
+"""Field HTML → readable Markdown in the project's dialect, and a list of what could not come along.
+
+markdownify does the tree walk and the Markdown shapes (lists, emphasis, links, fences); this module teaches it
+Anki's habits and the builder's dialect:
+
+- Anki writes lines as `<div>`s and `<br>`s: a line becomes a hard break (`\\` at the end of a line), an empty
+  line a paragraph break.
+- MathJax (`\\(...\\)`, `\\[...\\]`) becomes `$...$` / `$$...$$`, `[sound:...]` stays, LaTeX tags stay literal,
+  clozes stay as they are. They are cut out of the HTML before parsing (as private-use placeholders), so that
+  markup inside them or escaping around them cannot break them.
+- Text is escaped only where Markdown would read it as syntax, so the rendered card shows the same text.
+- What Markdown cannot say (underline, sub/superscript, colour, a table with merged cells) stays as inline HTML
+  from a small allowlist (`allowed_html`, switchable to the project's sanitiser in one place); everything else
+  (scripts, event handlers, iframes, fonts, classes, image sizes, remote images) is dropped and reported.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from markdownify import MarkdownConverter
+
+#: Private-use characters that frame a placeholder; Anki fields never contain them in practice, and if one does
+#: it is replaced (and reported) before anything else happens.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_PLACEHOLDER = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
+_MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.DOTALL)
+_SOUND = re.compile(r"\[sound:([^\]\n]+)\]")
+_LATEX = re.compile(r"\[latex\].*?\[/latex\]|\[\$\$\].*?\[/\$\$\]|\[\$\].*?\[/\$\]", re.DOTALL | re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+#: Elements whose content is dropped with them (they run, embed or style something, or collect input).
+_DROP_WITH_CONTENT = frozenset(
+    {
+        "script", "style", "iframe", "object", "embed", "applet", "frame", "frameset", "noscript", "template",
+        "form", "input", "button", "textarea", "select", "option", "link", "meta", "base", "canvas", "audio",
+        "video", "source", "track", "svg", "math", "head", "title",
+    }
+)  # fmt: skip
+#: Elements Markdown has a form for, or that we keep as inline HTML.
+_KNOWN = frozenset(
+    {
+        "p", "div", "br", "b", "strong", "i", "em", "u", "s", "strike", "del", "ins", "sub", "sup", "small",
+        "mark", "code", "kbd", "samp", "tt", "pre", "ul", "ol", "li", "table", "thead", "tbody", "tfoot", "tr",
+        "th", "td", "caption", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "hr", "a", "img", "span",
+        "font", "center", "section", "article", "header", "footer", "aside", "main", "nav", "figure",
+        "figcaption", "abbr", "cite", "q", "dfn", "var", "wbr", "html", "body", "dl", "dt", "dd", "colgroup",
+        "col",
+    }
+)  # fmt: skip
+_BLOCKS = frozenset(
+    {
+        "p", "div", "ul", "ol", "li", "table", "pre", "blockquote", "hr", "h1", "h2", "h3", "h4", "h5", "h6",
+        "center", "section", "article", "header", "footer", "aside", "main", "nav", "figure", "figcaption",
+        "dl", "dt", "dd",
+    }
+)  # fmt: skip
+#: Inline elements kept as HTML because Markdown has no form for them.
+_INLINE_HTML = frozenset({"u", "sub", "sup", "ins", "mark", "small", "abbr", "dfn", "var", "cite"})
+#: CSS properties that carry meaning a learner sees (emphasis, colour, size); the rest is editor noise.
+_KEPT_CSS = ("color", "background-color", "font-size")
+_CSS_BOLD = re.compile(r"font-weight\s*:\s*(bold|[6-9]00)", re.IGNORECASE)
+_CSS_ITALIC = re.compile(r"font-style\s*:\s*italic", re.IGNORECASE)
+_CSS_UNDERLINE = re.compile(r"text-decoration(?:-line)?\s*:[^;]*underline", re.IGNORECASE)
+_CSS_STRIKE = re.compile(r"text-decoration(?:-line)?\s*:[^;]*line-through", re.IGNORECASE)
+_CSS_VALUE = re.compile(r"^[#(),.%\w\s-]{1,60}$")
+_SAFE_LINK = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
+_LANGUAGE_CLASS = re.compile(r"^(?:language|lang)-([\w+#.-]+)$")
+
+#: Characters escaped wherever they appear in text: each would start Markdown syntax.
+_ESCAPE_ALWAYS = re.compile(r"([\\`*\[\]<$~|])")
+#: `_` starts emphasis except between two letters or digits (snake_case stays readable).
+_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+_ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")
+#: A text that starts a line could start a block: a heading, quote, list item, thematic break or setext line.
+_LINE_START = re.compile(r"^([ \t]*)(#|>|[-+](?=[\s-]|$)|\d{1,9}(?=[.)](?:\s|$))|=)")
+
+
+def allowed_html(tag: str) -> bool:
+    """Whether an element may stay as inline HTML. The one place to switch to the project's sanitiser."""
+    return tag in _INLINE_HTML or tag in ("span", "table", "br")
+
+
+@dataclass
+class FieldContext:
+    """What the converter needs to know about the deck around a field."""
+
+    #: Media file name in the package → its path under media/ as the note will reference it.
+    media: Mapping[str, str]
+    #: `### X` headings whose text names a field of the notetype would be read as field sections.
+    reserved_headings: frozenset[str] = frozenset()
+
+
+@dataclass
+class Converted:
+    """A field as Markdown."""
+
+    markdown: str
+    #: True when the Markdown is one line of inline content, so it can be a `##` heading.
+    inline: bool
+    #: What was dropped, e.g. "`<script>` element" or "style `font-family`", with how often.
+    dropped: Counter[str] = field(default_factory=Counter)
+    #: Media paths (under media/) the Markdown references, in order of first use.
+    media: list[str] = field(default_factory=list)
+
+
+def escape_text(text: str, *, table: bool = False) -> str:
+    """Text as Markdown that renders as exactly this text (placeholders excepted)."""
+    text = _ESCAPE_ALWAYS.sub(r"\\\1", text)
+    text = _UNDERSCORE.sub(r"\\_", text)
+    text = _ENTITY_LIKE.sub(r"\\&", text)
+    if not table:
+        text = text.replace(r"\|", "|")
+    return _LINE_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2).isdigit() else "\\" + m.group(2)), text)
+
+
+def literal(text: str) -> str:
+    """Any text as Markdown that renders verbatim: every ASCII punctuation character backslash-escaped."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+
+
+def media_reference(path: str) -> str:
+    """A media path as a Markdown link destination: percent-encoded where Markdown or URLs need it."""
+    return quote(path, safe="/-_.~!$&'*+,;=:@")
+
+
+class _Converter(MarkdownConverter):
+    def __init__(self, ctx: FieldContext, result: Converted, placeholders: list[tuple[str, str]]) -> None:
+        super().__init__(
+            heading_style="atx",
+            newline_style="backslash",
+            bullets="-",
+            strong_em_symbol="*",
+            escape_asterisks=False,
+            escape_underscores=False,
+            escape_misc=False,
+            strip_document="strip",
+        )
+        self.ctx = ctx
+        self.result = result
+        self.placeholders = placeholders
+
+    # Text ---------------------------------------------------------------------------------------------------
+
+    def escape(self, text: str, parent_tags: set[str]) -> str:
+        return escape_text(text, table="td" in parent_tags or "th" in parent_tags)
+
+    def process_text(self, el: Any, parent_tags: set[str] | None = None) -> str:
+        text: str = super().process_text(el, parent_tags=parent_tags)
+        raw = bool(parent_tags and "_noformat" in parent_tags)
+        return _PLACEHOLDER.sub(lambda m: self.placeholders[int(m.group(1))][1 if raw else 0], text)
+
+    # Inline -------------------------------------------------------------------------------------------------
+
+    def convert_img(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        src = str(el.get("src") or "")
+        alt = re.sub(r"\s+", " ", str(el.get("alt") or "")).strip()
+        path = self.ctx.media.get(html.unescape(src)) or self.ctx.media.get(src)
+        if path is None:
+            self.result.dropped[f"image `{src[:80]}` (not a file in the package)"] += 1
+            return escape_text(alt)
+        for attr in ("width", "height"):
+            if el.get(attr):
+                self.result.dropped[f"image {attr}"] += 1
+        if path not in self.result.media:
+            self.result.media.append(path)
+        return f"![{escape_text(alt)}]({media_reference(path)})"
+
+    def convert_a(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        href = str(el.get("href") or "").strip()
+        if not text.strip() or "_noformat" in parent_tags:
+            return text
+        if not _SAFE_LINK.match(href):
+            if href:
+                self.result.dropped[f"link to `{href[:60]}` (only http, https and mailto links are kept)"] += 1
+            return text
+        prefix, suffix, inner = _chomp(text)
+        destination = href.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C")
+        return f"{prefix}[{inner}]({destination}){suffix}"
+
+    def convert_span(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        return self._styled(el, text, parent_tags)
+
+    def convert_font(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        return self._styled(el, text, parent_tags)
+
+    def _styled(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        """Inline styling: emphasis becomes Markdown, colour and size stay as a `<span style>`."""
+        if "_noformat" in parent_tags or not text.strip():
+            return text
+        style = str(el.get("style") or "")
+        kept = []
+        for prop, value in _css_declarations(style):
+            if prop in _KEPT_CSS and _CSS_VALUE.match(value):
+                kept.append(f"{prop}: {value}")
+            elif not re.match(r"font-weight|font-style|text-decoration", prop):
+                self.result.dropped[f"style `{prop}`"] += 1
+        if el.name == "font":
+            if el.get("color") and _CSS_VALUE.match(str(el["color"])):
+                kept.append(f"color: {el['color']}")
+            for attr in ("face", "size"):
+                if el.get(attr):
+                    self.result.dropped[f"`<font {attr}>`"] += 1
+        prefix, suffix, inner = _chomp(text)
+        if _CSS_STRIKE.search(style):
+            inner = f"~~{inner}~~"
+        if _CSS_UNDERLINE.search(style):
+            inner = f"<u>{inner}</u>"
+        if _CSS_ITALIC.search(style):
+            inner = f"*{inner}*"
+        if _CSS_BOLD.search(style):
+            inner = f"**{inner}**"
+        if kept:
+            inner = f'<span style="{html.escape("; ".join(kept))}">{inner}</span>'
+        return prefix + inner + suffix
+
+    def _inline_html(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        if "_noformat" in parent_tags or not text.strip():
+            return text
+        prefix, suffix, inner = _chomp(text)
+        return f"{prefix}<{el.name}>{inner}</{el.name}>{suffix}"
+
+    convert_u = convert_sub = convert_sup = convert_ins = convert_mark = convert_small = _inline_html
+    convert_abbr = convert_dfn = convert_var = convert_cite = _inline_html
+
+    def convert_tt(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        return self.convert_code(el, text, parent_tags)  # type: ignore[no-any-return]
+
+    def convert_br(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        if "_inline" in parent_tags or "_heading" in parent_tags:
+            return "<br>"
+        return "\\\n"
+
+    # Blocks -------------------------------------------------------------------------------------------------
+
+    def convert_hN(self, n: int, el: Tag, text: str, parent_tags: set[str]) -> str:  # noqa: N802
+        text = re.sub(r"\s+", " ", text.replace("\\\n", " ")).strip()
+        if not text:
+            return ""
+        # `#` and `##` start notes and `### <field>` a field section: those stay HTML headings.
+        if n <= 2 or (n == 3 and el.get_text(" ", strip=True) in self.ctx.reserved_headings):
+            return f"\n\n<h{n}>{html.escape(el.get_text(' ', strip=True), quote=False)}</h{n}>\n\n"
+        return f"\n\n{'#' * min(n, 6)} {text}\n\n"
+
+    def convert_pre(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        code = el.get_text()
+        code = _PLACEHOLDER.sub(lambda m: self.placeholders[int(m.group(1))][1], code).strip("\n")
+        if not code.strip():
+            return ""
+        language = _code_language(el)
+        fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", code)), default=0) + 1)
+        return f"\n\n{fence}{language}\n{code}\n{fence}\n\n"
+
+    def convert_div(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        classes = el.get("class") or []
+        if "highlight" in classes and el.find("pre") is not None:
+            return text
+        return super().convert_div(el, text, parent_tags)  # type: ignore[no-any-return]
+
+    convert_center = convert_section = convert_article = convert_header = convert_footer = convert_div
+    convert_aside = convert_main = convert_nav = convert_figure = convert_figcaption = convert_div
+
+    def convert_table(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        return "\n\n" + _table(self, el) + "\n\n"
+
+    def convert_caption(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        return ""
+
+    def convert_td(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        return text
+
+    convert_th = convert_tr = convert_thead = convert_tbody = convert_tfoot = convert_td
+
+
+def _chomp(text: str) -> tuple[str, str, str]:
+    prefix = " " if text[:1].isspace() else ""
+    suffix = " " if text[-1:].isspace() else ""
+    return prefix, suffix, text.strip()
+
+
+def _css_declarations(style: str) -> list[tuple[str, str]]:
+    out = []
+    for part in style.split(";"):
+        prop, sep, value = part.partition(":")
+        if sep and prop.strip():
+            out.append((prop.strip().lower(), value.strip()))
+    return out
+
+
+def _code_language(pre: Tag) -> str:
+    """`language-x` on the `<pre>`, its `<code>` or a wrapping highlight `<div>` (as the builder writes)."""
+    candidates: list[Tag] = [pre]
+    code = pre.find("code")
+    if isinstance(code, Tag):
+        candidates.append(code)
+    if isinstance(pre.parent, Tag):
+        candidates.append(pre.parent)
+    for tag in candidates:
+        for cls in tag.get("class") or []:
+            match = _LANGUAGE_CLASS.match(str(cls))
+            if match:
+                return match.group(1)
+    return ""
+
+
+def _table(converter: _Converter, table: Tag) -> str:
+    """A GFM table: the first row is the header; merged cells are split (and reported), cells are one line."""
+    rows: list[list[str]] = []
+    for tr in table.find_all("tr"):
+        if tr.find_parent("table") is not table:
+            continue
+        cells = []
+        for cell in tr.find_all(["td", "th"], recursive=False):
+            span = int(cell.get("colspan", "1")) if str(cell.get("colspan", "1")).isdigit() else 1
+            if span > 1 or str(cell.get("rowspan", "1")) not in ("", "1"):
+                converter.result.dropped["merged table cells"] += 1
+            parent = {"td", "_inline"}
+            inner = "".join(converter.process_element(child, parent_tags=parent) for child in cell.children)
+            inner = re.sub(r"\s*\n\s*", " ", inner).strip() or " "
+            cells.extend([inner] + [" "] * (max(1, min(span, 50)) - 1))
+        if cells:
+            rows.append(cells)
+    if not rows:
+        return ""
+    width = max(len(row) for row in rows)
+    rows = [row + [" "] * (width - len(row)) for row in rows]
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * width]
+    lines.extend("| " + " | ".join(row) + " |" for row in rows[1:])
+    return "\n".join(lines)
+
+
+def _cut_out(text: str, placeholders: list[tuple[str, str]]) -> str:
+    """Replace MathJax, sound and LaTeX with placeholders: (Markdown form, form inside code)."""
+
+    def keep(markdown: str, raw: str) -> str:
+        placeholders.append((markdown, raw))
+        return f"{_OPEN}{len(placeholders) - 1}{_CLOSE}"
+
+    def math(match: re.Match[str]) -> str:
+        inline = match.group(1) is not None
+        inner = match.group(1) if inline else match.group(2)
+        content = html.unescape(_TAG.sub("", _BR.sub(" ", inner))).replace("\xa0", " ").strip()
+        raw = html.unescape(_TAG.sub("", match.group(0)))
+        if not content:
+            return keep("", raw)
+        return keep(f"${content}$" if inline else f"$${content}$$", raw)
+
+    def sound(match: re.Match[str]) -> str:
+        return keep(match.group(0), html.unescape(match.group(0)))
+
+    def latex(match: re.Match[str]) -> str:
+        raw = html.unescape(_TAG.sub("", _BR.sub("\n", match.group(0))))
+        return keep(literal(raw), raw)
+
+    text = _LATEX.sub(latex, text)
+    text = _MATH.sub(math, text)
+    return _SOUND.sub(sound, text)
+
+
+def _prepare(soup: BeautifulSoup, result: Converted) -> None:
+    """Drop what may not reach a card and record it; normalise Anki's line divs."""
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        result.dropped["HTML comment"] += 1
+        comment.extract()
+    for tag in list(soup.find_all(True)):
+        if tag.decomposed if hasattr(tag, "decomposed") else False:
+            continue
+        name = tag.name.lower()
+        if name in _DROP_WITH_CONTENT:
+            result.dropped[f"`<{name}>` element"] += 1
+            tag.decompose()
+            continue
+        if name not in _KNOWN:
+            result.dropped[f"`<{name}>` tag (its text is kept)"] += 1
+            tag.unwrap()
+            continue
+        for attr in list(tag.attrs):
+            if attr.lower().startswith("on"):
+                result.dropped[f"event handler `{attr}`"] += 1
+                del tag.attrs[attr]
+            elif attr == "class" and name in ("pre", "code", "div"):
+                continue
+            elif attr in ("class", "id", "dir", "lang") and name != "img":
+                if attr == "class":
+                    result.dropped["`class` attribute"] += 1
+                del tag.attrs[attr]
+
+
+def _sound_paths(markdown: str, ctx: FieldContext, result: Converted) -> str:
+    """`[sound:name]` names the file in the package; the note names it under media/."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = html.unescape(match.group(1))
+        path = ctx.media.get(name)
+        if path is None:
+            result.dropped[f"sound `{name[:80]}` (not a file in the package)"] += 1
+            return ""
+        if path not in result.media:
+            result.media.append(path)
+        return f"[sound:{path}]"
+
+    return _SOUND.sub(replace, markdown)
+
+
+def _lines_to_breaks(soup: BeautifulSoup) -> None:
+    """Anki's editor writes each line as a `<div>`: make those `<br>`-separated lines of the parent's text."""
+    for div in reversed(soup.find_all("div")):
+        if div.get("class") or any(isinstance(c, Tag) and c.name in _BLOCKS for c in div.children):
+            continue
+        empty = not div.get_text().strip() and div.find("img") is None
+        before = div.previous_sibling
+        if before is not None and not (isinstance(before, Tag) and before.name in _BLOCKS | {"br"}):
+            div.insert_before(soup.new_tag("br"))
+        if empty:
+            div.replace_with(soup.new_tag("br"))
+            continue
+        after = div.next_sibling
+        if after is not None and not (isinstance(after, Tag) and after.name in _BLOCKS):
+            div.insert_after(soup.new_tag("br"))
+        div.unwrap()
+
+
+def _paragraphs(markdown: str) -> str:
+    """Two or more hard breaks in a row are a blank line: a paragraph break. No trailing breaks."""
+    markdown = re.sub(r"(?:\\\n[ \t]*){2,}", "\n\n", markdown)
+    markdown = re.sub(r"\\\n(?=\s*(?:\n|$))", "\n", markdown)
+    markdown = re.sub(r"(?:\\\n|\\$)\s*$", "", markdown)
+    markdown = re.sub(r"(^|\n)[ \t]*\\\n", r"\1", markdown)
+    lines = [line.rstrip() for line in markdown.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+
+
+def convert_field(source: str, ctx: FieldContext) -> Converted:
+    """One field's HTML as Markdown, with what was dropped."""
+    result = Converted("", True)
+    if _OPEN in source or _CLOSE in source:
+        result.dropped["private-use characters U+E000/U+E001"] += 1
+        source = source.replace(_OPEN, "").replace(_CLOSE, "")
+    placeholders: list[tuple[str, str]] = []
+    cut = _cut_out(source, placeholders)
+    soup = BeautifulSoup(cut, "html.parser")
+    _prepare(soup, result)
+    _lines_to_breaks(soup)
+    converter = _Converter(ctx, result, placeholders)
+    markdown = converter.convert_soup(soup)
+    markdown = markdown.replace("\xa0", " ")
+    markdown = _sound_paths(markdown, ctx, result)
+    markdown = _paragraphs(markdown)
+    result.markdown = markdown
+    result.inline = "\n" not in markdown and not _BLOCK_START.match(markdown)
+    return result
+
+
+#: Markdown that only works at the start of a block: a heading field cannot hold it.
+_BLOCK_START = re.compile(r"^(?:\$\$|<h[1-6]>|\||!\[|```)")
+
+
