@@ -19,18 +19,21 @@ from pathlib import Path
 
 from builder.config import load_deck_config
 from builder.diagnostics import BuildFailed, Diagnostics, Location
+from builder.ids import note_guid
 from builder.figures import Figures, render_figures
 from builder.lint import check_duplicate_fronts, lint_note
 from builder.media import MediaLibrary
 from builder.models import Deck, DeckConfig, MediaFile, NoteKind, NoteSpec, RenderedNote
 from builder.notecache import NoteCache, dumps, file_key, store
 from builder.notefile import CompiledFile, DeckKey, compile_file, is_current
+from builder.notetypes import deck_notetypes
+from builder.notetypes.loader import NOTETYPES_DIR, load_deck_notetypes
 from builder.options import Options
 from builder.parse import RawNote, parse_file
 from builder.progress import Progress
 from builder.render import finish_note, render_fields
 from builder.source import DeckSource, SourceFile, display_path, find_decks
-from builder.validate import check_unique_ids
+from builder.validate import check_unique_guids, check_unique_ids
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 #: Fewer files than this compile in this process: starting workers would cost more than it saves.
@@ -50,6 +53,7 @@ class _DeckUnits:
     source: DeckSource
     config: DeckConfig
     files: tuple[CompiledFile, ...]
+    key: DeckKey
 
 
 def compile_files(
@@ -200,16 +204,17 @@ def _assemble(
             if isinstance(checked, Path):
                 media = library.add(checked)
                 files[media.name] = media
-    key = DeckKey(deck.config.id, deck.config.name)
+    key = deck.key
     notes: list[RenderedNote] = []
     for unit in deck.files:
         for compiled in unit.notes:
             note = compiled.result
             if isinstance(note, NoteSpec):
                 raw, _ = raws[(unit.path, note.note_index)]
-                rendered = render_fields(raw, note.kind, library, figures)
+                notetype = key.notetype(note.notetype)
+                rendered = render_fields(raw, note.kind, library, figures, notetype)
                 files.update((m.name, m) for m in rendered.media)
-                spec, note = note, finish_note(note, rendered, key.id, key.name)
+                spec, note = note, finish_note(note, rendered, key.id, key.name, notetype)
                 lint_note(spec, raw, note, diagnostics)
             notes.append(note)
     ignores = [compiled.lint_ignore for unit in deck.files for compiled in unit.notes]
@@ -220,7 +225,31 @@ def _assemble(
         config=deck.config,
         notes=tuple(notes),
         media=tuple(files[name] for name in used),
+        notetypes=key.notetypes,
     )
+
+
+def _guid(note: RenderedNote | NoteSpec, deck_id: int) -> str:
+    if isinstance(note, RenderedNote):
+        return note.guid
+    return note.guid or note_guid(deck_id, note.note_id)
+
+
+def _deck_key(source: DeckSource, config: DeckConfig | None, diagnostics: Diagnostics) -> DeckKey:
+    """The deck's identity and its own notetypes, whose ids must not be those of its built-in notetypes."""
+    notetypes = load_deck_notetypes(source.folder, diagnostics)
+    if config is None:
+        return DeckKey(0, source.folder.name, notetypes)
+    builtin = {nt.id: nt.name for nt in deck_notetypes(config.id, config.name).values()}
+    for nt in notetypes:
+        if nt.id in builtin or nt.name.lower() in {name.lower() for name in builtin.values()}:
+            diagnostics.error(
+                Location(display_path(source.folder / NOTETYPES_DIR / nt.key / "notetype.toml")),
+                "E181",
+                f"notetype `{nt.name}` ({nt.id}) has the id or name of the deck's built-in notetype; expected its "
+                "own, because Anki matches notetypes by id. Change it",
+            )
+    return DeckKey(config.id, config.name, notetypes)
 
 
 def _load_decks(sources: Sequence[DeckSource], diagnostics: Diagnostics) -> list[tuple[DeckSource, DeckConfig | None]]:
@@ -251,24 +280,23 @@ def compile_decks(options: Options, diagnostics: Diagnostics, cache: NoteCache |
     library = MediaLibrary(options.media)
     with timer.stage("compile"):
         # A deck.toml with errors still gets its notes checked, under a placeholder identity.
-        jobs = [
-            (file, DeckKey(config.id, config.name) if config else DeckKey(0, source.folder.name))
-            for source, config in configs
-            for file in source.notes
-        ]
+        keys = [_deck_key(source, config, diagnostics) for source, config in configs]
+        jobs = [(file, key) for (source, _), key in zip(configs, keys, strict=True) for file in source.notes]
         if cache is None and options.use_cache:
             cache = NoteCache.default()
         compiled = compile_files(jobs, library, cache, options.jobs)
     by_path = {unit.path: unit for unit in compiled}
     with timer.stage("check"):
         decks: list[_DeckUnits] = []
-        for source, config in configs:
+        for (source, config), key in zip(configs, keys, strict=True):
             units = tuple(by_path[file.path] for file in source.notes)
             for unit in units:
                 diagnostics.extend(unit.diagnostics)
-            check_unique_ids([note for unit in units for note in unit.notes], diagnostics)
+            notes = [note for unit in units for note in unit.notes]
+            check_unique_ids(notes, diagnostics)
+            check_unique_guids([(_guid(note.result, key.id), note.location) for note in notes], diagnostics)
             if config is not None:
-                decks.append(_DeckUnits(source, config, units))
+                decks.append(_DeckUnits(source, config, units, key))
         _check_decks_distinct(decks, diagnostics)
     if diagnostics.errors:
         raise BuildFailed(diagnostics.sorted())

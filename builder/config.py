@@ -174,8 +174,9 @@ def load_deck_config(source: SourceFile, diagnostics: Diagnostics) -> DeckConfig
 FRONT_MATTER_FIELDS = {
     "deck": "a subdeck path appended to the deck name with ::, e.g. deck: Basics::Terms",
     "tags": "a list of tags without spaces, e.g. tags: [topic::rag, service::bedrock]",
+    "notetype": "the folder name of one of the deck's notetypes, used by every note of the file that names none",
 }
-_FRONT_CODES = {"syntax": "E020", "unknown": "E021", "invalid": "E022"}
+_FRONT_CODES = {"syntax": "E020", "unknown": "E021", "invalid": "E022", "notetype": "E184"}
 
 
 def load_front_matter(source: SourceFile, text: str, line: int, diagnostics: Diagnostics) -> FileSettings | None:
@@ -195,6 +196,8 @@ META_FIELDS = {
     "ignore": "a list of linter rules to silence for this note, e.g. ignore: [long-answer]",
     "source": "an https URL of the page the card was checked against, or a list of them, "
     "e.g. source: https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails.html",
+    "notetype": "the folder name of one of the deck's notetypes under notetypes/, e.g. notetype: vocabulary",
+    "guid": "the note's Anki GUID (kept from an imported deck), printable and without spaces, e.g. guid: 'b?r=|PX'",
 }
 _META_CODES = {
     "syntax": "E032",
@@ -203,6 +206,8 @@ _META_CODES = {
     "missing": "E030",
     "id": "E034",
     "tags": "E037",
+    "notetype": "E184",
+    "guid": "E186",
 }
 
 

@@ -16,10 +16,12 @@ from html import escape
 from builder.config import Embedded
 from builder.diagnostics import Diagnostics
 from builder.editlink import EditLinks, with_link
-from builder.ids import content_hash, note_guid
+from builder.ids import content_hash
 from builder.manifest import Manifest, ManifestNote, build_manifest, front_text
 from builder.models import Deck, NoteKind, RenderedNote
-from builder.notetypes import deck_notetypes, deck_stylesheet
+from builder.notetypes import deck_stylesheet
+from builder.notetypes.deckdefined import DeckNotetype
+from builder.notetypes.resolve import all_notetypes
 from builder.source import SourceFile
 
 
@@ -46,6 +48,12 @@ def _tombstone(deck: Deck, old: ManifestNote, where: SourceFile) -> RenderedNote
     )
     front = escape(old.front)
     kind = NoteKind(old.kind)
+    custom = next((nt for nt in deck.notetypes if nt.name == old.notetype), None)
+    if kind is NoteKind.CUSTOM and custom is not None:
+        return _custom_tombstone(deck, old, where, custom, front, notice)
+    if kind is NoteKind.CUSTOM:
+        # Its notetype is gone too: the learner's note keeps its own notetype and Anki reports a conflict.
+        kind = NoteKind.BASIC
     if kind is NoteKind.CLOZE:
         # A cloze note needs a deletion to keep its card; the notice itself provides one.
         text = f'<div class="df-title">{front}</div>\n<p>{notice.replace("removed", "{{c1::removed}}", 1)}</p>'
@@ -58,7 +66,7 @@ def _tombstone(deck: Deck, old: ManifestNote, where: SourceFile) -> RenderedNote
     tags = (removed_tag(deck),)
     return RenderedNote(
         note_id=old.id,
-        guid=note_guid(deck.config.id, old.id),
+        guid=old.guid,
         kind=kind,
         deck_name=deck.config.name,
         fields=fields,
@@ -68,6 +76,35 @@ def _tombstone(deck: Deck, old: ManifestNote, where: SourceFile) -> RenderedNote
         media=(),
         front=front_text(kind, fields),
         content_hash=content_hash(kind.value, deck.config.name, " ".join(tags), *fields),
+    )
+
+
+def _custom_tombstone(
+    deck: Deck, old: ManifestNote, where: SourceFile, notetype: DeckNotetype, front: str, notice: str
+) -> RenderedNote:
+    """The tombstone of a note of a deck-defined notetype: the notice in its heading and body fields."""
+    fields = [""] * len(notetype.fields)
+    fields[notetype.heading] = f"{front} <em>(removed)</em>"
+    text = notice.replace("removed", "{{c1::removed}}", 1) if notetype.cloze else notice
+    if notetype.body is not None:
+        fields[notetype.body] = text
+    elif notetype.cloze:
+        fields[notetype.heading] += f" {text}"
+    tags = (removed_tag(deck),)
+    return RenderedNote(
+        note_id=old.id,
+        guid=old.guid,
+        kind=NoteKind.CUSTOM,
+        deck_name=deck.config.name,
+        fields=tuple(fields),
+        tags=tags,
+        location=Embedded(where, where.text, 1, 1).key_location("removed", "=")[0],
+        cloze_numbers=(1,) if notetype.cloze else (),
+        media=(),
+        front=old.front,
+        content_hash=content_hash(f"custom:{notetype.key}", deck.config.name, " ".join(tags), *fields),
+        notetype=notetype.key,
+        cards=notetype.card_ordinals(tuple(fields), tags),
     )
 
 
@@ -104,7 +141,7 @@ def _check_removals(deck: Deck, previous: Manifest, where: SourceFile, diagnosti
 
 
 def _check_notetypes(deck: Deck, previous: Manifest, where: SourceFile, diagnostics: Diagnostics) -> None:
-    current = {nt.id: nt for nt in deck_notetypes(deck.config.id, deck.config.name).values()}
+    current = {nt.id: nt for nt in all_notetypes(deck)}
     for name, old in sorted(previous.notetypes.items()):
         now = current.get(old.id)
         if now is None or now.fingerprint() == old.fingerprint:
@@ -144,7 +181,8 @@ def plan_release(
     for note in deck.notes + tuple(tombstones):
         before = old_notes.get(note.note_id)
         # A tombstone points nowhere; gaining or losing a link is a change learners should receive.
-        linked = links is not None and note.note_id not in removed_ids
+        # A deck-defined notetype has no Source field to hold the link.
+        linked = links is not None and note.note_id not in removed_ids and note.kind is not NoteKind.CUSTOM
         same = (
             before is not None
             and before.hash == note.content_hash
@@ -166,7 +204,7 @@ def plan_release(
     old_types = {nt.id: nt for nt in previous.notetypes.values()} if previous else {}
     notetype_mods: dict[int, int] = {}
     css = deck_stylesheet(note.fields for note in full.notes)
-    for notetype in deck_notetypes(deck.config.id, deck.config.name).values():
+    for notetype in all_notetypes(deck):
         was = old_types.get(notetype.id)
         same = (
             was is not None and was.content == notetype.content_hash(css) and was.fingerprint == notetype.fingerprint()

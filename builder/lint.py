@@ -128,6 +128,9 @@ def lint_note(spec: NoteSpec, raw: RawNote, note: RenderedNote, diagnostics: Dia
                 f"unknown linter rule `{name}` in `ignore`; expected a rule code or name from docs/linting.md, "
                 f"e.g. long-answer.{did_you_mean(name, RULE_NAMES)}",
             )
+    if spec.kind is NoteKind.CUSTOM:
+        # A deck-defined notetype has no question and answer fields the rules could read.
+        return
     back_html = note.fields[LAYOUTS[spec.kind].back_field]
     item = LintNote(spec, raw, note.front, back_html)
     for rule in RULES:

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from builder.cloze import reveal
 from builder.models import Deck, NoteKind
-from builder.notetypes import LAYOUTS, deck_notetypes
+from builder.notetypes import LAYOUTS
+from builder.notetypes.resolve import notetype_of, used_notetypes
 
 #: Where a deck keeps the manifests of its published releases: `source/<deck>/releases/<version>.json`.
 RELEASES_DIR = "releases"
@@ -97,13 +98,12 @@ def build_manifest(
     edits: Mapping[str, str] | None = None,
 ) -> Manifest:
     edits = edits or {}
-    notetypes_by_kind = deck_notetypes(deck.config.id, deck.config.name)
     rows = [
         {
             "id": note.note_id,
             "guid": note.guid,
             "kind": note.kind,
-            "notetype": notetypes_by_kind[note.kind].name,
+            "notetype": notetype_of(deck, note).name,
             "hash": note.content_hash,
             "mod": mods[note.note_id],
             "source": f"{note.location.path}:{note.location.line}",
@@ -113,7 +113,7 @@ def build_manifest(
         }
         for note in sorted(deck.notes, key=lambda n: n.note_id)
     ]
-    used = sorted({notetypes_by_kind[note.kind] for note in deck.notes}, key=lambda nt: nt.name)
+    used = sorted(used_notetypes(deck), key=lambda nt: nt.name)
     notetypes = {
         nt.name: {
             "id": nt.id,

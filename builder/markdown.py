@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
 from markdown_it.utils import OptionsDict
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
@@ -25,6 +26,22 @@ class _Options(dict[str, Any], OptionsDict):
     def __init__(self, options: Mapping[str, Any]) -> None:
         dict.__init__(self, options)
         self._options = self  # type: ignore[assignment]
+
+
+def _sound(state: StateInline, silent: bool) -> bool:
+    """`[sound:file.mp3]`, Anki's audio tag, as a `sound` token (its file is checked and shipped like an image)."""
+    pos = state.pos
+    if not state.src.startswith("[sound:", pos):
+        return False
+    end = state.src.find("]", pos + 7)
+    name = state.src[pos + 7 : end] if end >= 0 else ""
+    if not name.strip() or "\n" in name or "[" in name:
+        return False
+    if not silent:
+        token = state.push("sound", "", 0)
+        token.content = name
+    state.pos = end + 1
+    return True
 
 
 def _no_trace(*args: object, **kwargs: object) -> None:
@@ -61,6 +78,7 @@ def parser() -> MarkdownIt:
     md.use(front_matter_plugin)
     # allow_space=False and allow_digits=False keep "$5 and $10" as prices instead of math.
     md.use(dollarmath_plugin, allow_labels=False, allow_space=False, allow_digits=False, double_inline=True)
+    md.inline.ruler.before("link", "anki_sound", _sound)
     md.options = _Options(md.options)
     _silence_rule_tracing()
     return md

@@ -11,6 +11,10 @@ from urllib.parse import unquote
 from builder.models import MediaFile
 
 IMAGE_SUFFIXES = (".gif", ".jpeg", ".jpg", ".png", ".svg", ".webp")
+#: What Anki plays from a `[sound:...]` tag.
+SOUND_SUFFIXES = (".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac", ".spx", ".webm", ".mp4", ".3gp")
+#: A reference that starts with this names a sound file (`[sound:x.mp3]` in a note), not an image.
+SOUND_PREFIX = "sound:"
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -44,28 +48,33 @@ class MediaLibrary:
         return self._checked[src]
 
     def _check(self, src: str) -> Path | MediaProblem:
+        if src.startswith(SOUND_PREFIX):
+            return self._check_file(src.removeprefix(SOUND_PREFIX), "sound", SOUND_SUFFIXES)
+        return self._check_file(src, "image", IMAGE_SUFFIXES)
+
+    def _check_file(self, src: str, what: str, suffixes: tuple[str, ...]) -> Path | MediaProblem:
         if _SCHEME.match(src) or src.startswith("//"):
             return MediaProblem(
                 "E062",
-                f"found remote image `{src}`; expected a file inside media/, because Anki shows cards offline. "
+                f"found remote {what} `{src}`; expected a file inside media/, because Anki shows cards offline. "
                 "Download it into media/ and reference it by name",
             )
         relative = PurePosixPath(unquote(src))
         if relative.is_absolute() or ".." in relative.parts:
             return MediaProblem(
                 "E061",
-                f"image path `{src}` leaves media/; expected a path relative to media/, e.g. `diagram.png`",
+                f"{what} path `{src}` leaves media/; expected a path relative to media/, e.g. `diagram.png`",
             )
-        if relative.suffix.lower() not in IMAGE_SUFFIXES:
+        if relative.suffix.lower() not in suffixes:
             return MediaProblem(
                 "E062",
-                f"found `{src}`; expected an image ending in {', '.join(IMAGE_SUFFIXES)}",
+                f"found `{src}`; expected {'an' if what == 'image' else 'a'} {what} ending in {', '.join(suffixes)}",
             )
         path = self.root.joinpath(*relative.parts)
         if not path.is_file():
             return MediaProblem(
                 "E060",
-                f"image `{src}` not found in {self.root.as_posix()}/; expected the file there. "
+                f"{what} `{src}` not found in {self.root.as_posix()}/; expected the file there. "
                 "Check the spelling or add the file",
             )
         return path

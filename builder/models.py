@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from builder.diagnostics import Location
+from builder.kinds import NoteKind as NoteKind
+from builder.notetypes.deckdefined import DeckNotetype
 
 NOTE_ID_PATTERN = r"^[a-z0-9-]{3,64}$"
 NOTE_ID_RE = re.compile(NOTE_ID_PATTERN)
@@ -62,24 +63,19 @@ class DeckConfig(Frozen):
         return int(self.version.split(".", 1)[0])
 
 
+#: The folder name of a deck-defined notetype under `source/<deck>/notetypes/`.
+NotetypeKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+#: An explicit Anki GUID (an imported note keeps its own): printable, no spaces, as Anki's are.
+Guid = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
+
+
 class FileSettings(Frozen):
     """YAML front matter of a note file."""
 
     deck: Annotated[str, StringConstraints(min_length=1, pattern=r"^[^:](?:.*[^:])?$")] | None = None
     tags: tuple[Tag, ...] = ()
-
-
-class NoteKind(enum.StrEnum):
-    BASIC = "basic"
-    REVERSE = "reverse"
-    CLOZE = "cloze"
-    #: Anki's native Image Occlusion, generated from a diagram whose labels carry cloze markers.
-    OCCLUSION = "occlusion"
-
-    @property
-    def clozed(self) -> bool:
-        """One card per cloze number, as opposed to one card per template."""
-        return self in (NoteKind.CLOZE, NoteKind.OCCLUSION)
+    #: The deck-defined notetype of every note in the file that names none itself.
+    notetype: NotetypeKey | None = None
 
 
 class NoteMeta(Frozen):
@@ -93,6 +89,10 @@ class NoteMeta(Frozen):
     ignore: tuple[Annotated[str, StringConstraints(pattern=r"^(L\d{3}|[a-z-]+)$")], ...] = ()
     #: The pages (e.g. AWS documentation) the card was checked against, shown small on its back.
     source: SourceUrl | tuple[SourceUrl, ...] = ()
+    #: A deck-defined notetype (its folder under notetypes/); the built-in ones are the default.
+    notetype: NotetypeKey | None = None
+    #: The note's Anki GUID, used instead of the one derived from the deck id and note id.
+    guid: Guid | None = None
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -117,6 +117,10 @@ class NoteSpec(Frozen):
     sources: tuple[str, ...] = ()
     #: Index of the raw note in its parsed file, to reach its tokens without re-parsing.
     note_index: int
+    #: The deck-defined notetype's key (kind CUSTOM), else None.
+    notetype: str | None = None
+    #: An explicit GUID from the metadata, else None (derived from the deck id and note id).
+    guid: str | None = None
 
     def deck_name(self, deck: str) -> str:
         return deck if self.subdeck is None else f"{deck}::{self.subdeck}"
@@ -146,6 +150,10 @@ class RenderedNote(Frozen):
     front: str
     #: sha256 over notetype, fields, tags and deck: what "this note changed" means.
     content_hash: str
+    #: The deck-defined notetype's key (kind CUSTOM), else None.
+    notetype: str | None = None
+    #: Template ordinals of its cards, for a deck-defined notetype (Anki's rules; see notetypes.deckdefined).
+    cards: tuple[int, ...] = ()
 
 
 class Deck(Frozen):
@@ -155,3 +163,8 @@ class Deck(Frozen):
     config: DeckConfig
     notes: tuple[RenderedNote, ...]
     media: tuple[MediaFile, ...]
+    #: The notetypes the deck defines itself (source/<deck>/notetypes/), sorted by key.
+    notetypes: tuple[DeckNotetype, ...] = ()
+
+    def notetype(self, key: str) -> DeckNotetype:
+        return next(nt for nt in self.notetypes if nt.key == key)

@@ -20,6 +20,7 @@ from pathlib import Path
 from builder.cachefiles import cache_root, entry_path, read_entry, write_entry
 from builder.fingerprint import builder_fingerprint
 from builder.notefile import CompiledFile, DeckKey
+from builder.notetypes.deckdefined import deck_notetypes_digest
 from builder.source import SourceFile
 
 SUBDIR = "notes"
@@ -28,7 +29,8 @@ _MAGIC = "deckforge-note-cache-v1"
 
 def file_key(source: SourceFile, deck: DeckKey) -> str:
     digest = hashlib.sha256()
-    for part in (_MAGIC, builder_fingerprint(), str(deck.id), deck.name, source.path, source.text):
+    notetypes = deck_notetypes_digest(deck.notetypes)
+    for part in (_MAGIC, builder_fingerprint(), str(deck.id), deck.name, notetypes, source.path, source.text):
         encoded = part.encode("utf-8")
         # Length prefixes: no two different (path, text) pairs hash the same bytes.
         digest.update(len(encoded).to_bytes(8, "big") + encoded)

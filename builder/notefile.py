@@ -16,6 +16,7 @@ from builder.figures import Figures
 from builder.lint import lint_note
 from builder.media import MediaLibrary, MediaProblem
 from builder.models import NoteSpec, RenderedNote
+from builder.notetypes.deckdefined import DeckNotetype
 from builder.parse import RawNote, parse_file
 from builder.render import finish_note, render_fields
 from builder.source import SourceFile
@@ -24,10 +25,19 @@ from builder.validate import diagram_fences, validate_file
 
 @dataclass(frozen=True)
 class DeckKey:
-    """What a note takes from its deck: the id its GUID derives from and the name its deck path starts with."""
+    """What a note takes from its deck: the id its GUID derives from, the name its deck path starts with, and
+    the notetypes the deck defines (their fields decide how a note's sections are read)."""
 
     id: int
     name: str
+    notetypes: tuple[DeckNotetype, ...] = ()
+
+    def notetype(self, key: str | None) -> DeckNotetype | None:
+        return next((nt for nt in self.notetypes if nt.key == key), None) if key is not None else None
+
+    @property
+    def by_key(self) -> dict[str, DeckNotetype]:
+        return {nt.key: nt for nt in self.notetypes}
 
 
 @dataclass(frozen=True)
@@ -84,13 +94,14 @@ def is_current(compiled: CompiledFile, library: MediaLibrary) -> bool:
 
 def finish(spec: NoteSpec, raw: RawNote, deck: DeckKey, library: MediaLibrary, figures: Figures) -> RenderedNote:
     """Render one note and place it in its deck."""
-    return finish_note(spec, render_fields(raw, spec.kind, library, figures), deck.id, deck.name)
+    notetype = deck.notetype(spec.notetype)
+    return finish_note(spec, render_fields(raw, spec.kind, library, figures, notetype), deck.id, deck.name, notetype)
 
 
 def compile_file(source: SourceFile, deck: DeckKey, library: MediaLibrary) -> CompiledFile:
     diagnostics = Diagnostics()
     parsed = parse_file(source)
-    checked = validate_file(parsed, library, diagnostics)
+    checked = validate_file(parsed, library, diagnostics, deck.by_key)
     broken = bool(diagnostics.errors)
     notes = []
     for spec in checked.notes:

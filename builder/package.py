@@ -19,12 +19,15 @@ from genanki.apkg_schema import APKG_SCHEMA
 
 from builder.archive import Member, write_zip
 from builder.ids import stable_int
-from builder.models import Deck, RenderedNote
-from builder.notetypes import deck_notetypes, deck_stylesheet, template_count
+from builder.models import Deck, NoteKind, RenderedNote
+from builder.notetypes import deck_stylesheet, template_count
+from builder.notetypes.resolve import notetype_of, used_notetypes
 
 
 def card_ordinals(note: RenderedNote) -> tuple[int, ...]:
     """Template ordinals of the cards Anki will generate for this note."""
+    if note.kind is NoteKind.CUSTOM:
+        return note.cards
     if note.kind.clozed:
         return tuple(n - 1 for n in note.cloze_numbers)
     return tuple(range(template_count(note.kind)))
@@ -61,8 +64,7 @@ def _decks_json(deck: Deck, ids: Mapping[str, int], default: str) -> str:
 
 def _models_json(deck: Deck, epoch: int, notetype_mods: Mapping[int, int]) -> str:
     css = deck_stylesheet(note.fields for note in deck.notes)
-    notetypes = deck_notetypes(deck.config.id, deck.config.name)
-    used = sorted({notetypes[kind] for kind in {note.kind for note in deck.notes}}, key=lambda nt: nt.id)
+    used = used_notetypes(deck)
     return json.dumps({str(nt.id): nt.schema11(notetype_mods.get(nt.id, epoch), css) for nt in used}, sort_keys=True)
 
 
@@ -91,14 +93,13 @@ def _write_collection(
     database and its serialized copy would both be alive at the build's peak (about 27 MB more at 50,000 notes).
     """
     ids = _deck_ids(deck)
-    notetypes = deck_notetypes(deck.config.id, deck.config.name)
     next_id = count(epoch * 1000)
     notes: list[tuple[object, ...]] = []
     cards: list[tuple[object, ...]] = []
     for due, note in enumerate(deck.notes, 1):
         nid = next(next_id)
         mod = mods.get(note.note_id, epoch)
-        notetype = notetypes[note.kind]
+        notetype = notetype_of(deck, note)
         tags = f" {' '.join(note.tags)} "
         sort_field = note.fields[notetype.sort_field]
         notes.append((nid, note.guid, notetype.id, mod, -1, tags, "\x1f".join(note.fields), sort_field, 0, 0, ""))

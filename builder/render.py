@@ -24,10 +24,12 @@ from builder.diagrams import ENGINES
 from builder.diagrams.occlusion import mask_cloze
 from builder.figures import Figures
 from builder.ids import content_hash, note_guid
-from builder.manifest import front_text
+from builder.fields import field_layout
+from builder.manifest import front_text, visible_text
 from builder.markdown import parser
-from builder.media import MediaLibrary
+from builder.media import SOUND_PREFIX, MediaLibrary
 from builder.models import MediaFile, NoteKind, NoteSpec, RenderedNote
+from builder.notetypes.deckdefined import DeckNotetype
 from builder.parse import RawNote
 from builder.validate import diagram_fences, fence_language
 
@@ -60,7 +62,9 @@ def _render_code(token: Token, env: EnvType) -> str:
         except ClassNotFound:
             lexer = None
         if lexer is not None:
-            return str(highlight(code, lexer, _FORMATTER))
+            # The language stays on the block so that an import of the package gets the fence back.
+            html = str(highlight(code, lexer, _FORMATTER))
+            return html.replace('<div class="highlight">', f'<div class="highlight" data-language="{escape(lang)}">', 1)
     # Highlighting would split `{{c1::...}}` across <span>s and Anki would no longer see the cloze.
     cls = f' class="language-{escape(lang)}"' if lang else ""
     return f'<div class="highlight"><pre><code{cls}>{escape(code, quote=False)}</code></pre></div>\n'
@@ -108,6 +112,15 @@ def _image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: Optio
     return f'<img src="{escape(media.name)}" alt="{alt}">'
 
 
+def _sound(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    library: MediaLibrary = env["media"]
+    checked = library.check(SOUND_PREFIX + tokens[idx].content)
+    assert isinstance(checked, Path)
+    media = library.add(checked)
+    env["used"][media.name] = media
+    return f"[sound:{escape(media.name)}]"
+
+
 _RULES: Mapping[str, Any] = {
     "fence": _fence,
     "code_block": _code_block,
@@ -115,6 +128,7 @@ _RULES: Mapping[str, Any] = {
     "math_inline_double": _math_block,
     "math_block": _math_block,
     "image": _image,
+    "sound": _sound,
 }
 
 
@@ -144,13 +158,33 @@ def _cloze_fields(front: str, back: str) -> tuple[str, ...]:
     return (f'<div class="df-title">{front}</div>\n{back}'.strip(), "")
 
 
-def render_fields(raw: RawNote, kind: NoteKind, library: MediaLibrary, figures: Figures) -> RenderedFields:
+def _custom_fields(raw: RawNote, notetype: DeckNotetype, front: str, env: dict[str, Any]) -> tuple[str, ...]:
+    """Every field of a deck-defined notetype, from the heading and the field sections (builder.fields)."""
+    layout, _ = field_layout(raw, notetype)
+    fields = []
+    for index in range(len(notetype.fields)):
+        if index == notetype.heading and layout.heading_fills:
+            fields.append(front)
+            continue
+        html = _renderer().render(list(layout.blocks.get(index, ())), parser().options, env).strip()
+        # One paragraph is a line of text, as Anki's editor writes it: no paragraph margins around it.
+        if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+            html = html[3:-4]
+        fields.append(html)
+    return tuple(fields)
+
+
+def render_fields(
+    raw: RawNote, kind: NoteKind, library: MediaLibrary, figures: Figures, notetype: DeckNotetype | None = None
+) -> RenderedFields:
     """The note's fields as Anki stores them, and the media they reference (sorted by name)."""
     renderer = _renderer()
     options = parser().options
     env: dict[str, Any] = {"media": library, "used": {}, "figures": figures, "path": raw.source.path}
     front = renderer.renderInline(raw.title_token.children or [], options, env).strip()
-    if kind is NoteKind.OCCLUSION:
+    if notetype is not None:
+        fields = _custom_fields(raw, notetype, front, env)
+    elif kind is NoteKind.OCCLUSION:
         fields = _occlusion_fields(raw, front, env, figures)
     else:
         back = renderer.render(list(raw.body), options, env).strip()
@@ -183,15 +217,39 @@ def source_field(sources: Sequence[str]) -> str:
     return f"Source: {links}"
 
 
-def finish_note(spec: NoteSpec, rendered: RenderedFields, deck_id: int, deck: str) -> RenderedNote:
+def _finish_custom(spec: NoteSpec, rendered: RenderedFields, deck_id: int, deck: str, notetype: DeckNotetype) -> RenderedNote:
+    deck_name = spec.deck_name(deck)
+    fields = rendered.fields
+    return RenderedNote.model_construct(
+        note_id=spec.note_id,
+        guid=spec.guid or note_guid(deck_id, spec.note_id),
+        kind=spec.kind,
+        deck_name=deck_name,
+        fields=fields,
+        tags=spec.tags,
+        location=spec.location,
+        cloze_numbers=spec.cloze_numbers,
+        media=tuple(m.name for m in rendered.media),
+        front=visible_text(fields[notetype.sort_field]),
+        content_hash=content_hash(f"custom:{notetype.key}", deck_name, " ".join(spec.tags), *fields),
+        notetype=notetype.key,
+        cards=notetype.card_ordinals(fields, spec.tags),
+    )
+
+
+def finish_note(
+    spec: NoteSpec, rendered: RenderedFields, deck_id: int, deck: str, notetype: DeckNotetype | None = None
+) -> RenderedNote:
     """The note under its deck: GUID from the deck id, full deck name, and the hash that says it changed."""
+    if notetype is not None:
+        return _finish_custom(spec, rendered, deck_id, deck, notetype)
     deck_name = spec.deck_name(deck)
     fields = (*rendered.fields, source_field(spec.sources))
     # model_construct: every value comes from validated input or from the renderer; validating again per note
     # would cost more than rendering a warm build.
     return RenderedNote.model_construct(
         note_id=spec.note_id,
-        guid=note_guid(deck_id, spec.note_id),
+        guid=spec.guid or note_guid(deck_id, spec.note_id),
         kind=spec.kind,
         deck_name=deck_name,
         fields=fields,

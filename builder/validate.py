@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -13,13 +13,15 @@ from builder import cloze
 from builder.config import Embedded, load_front_matter, load_note_meta
 from builder.diagnostics import Diagnostics, Location
 from builder.diagrams import ENGINES
-from builder.media import MediaLibrary, MediaProblem
+from builder.fields import note_notetype
+from builder.media import SOUND_PREFIX, MediaLibrary, MediaProblem
 from builder.models import FileSettings, NoteKind, NoteMeta, NoteSpec
+from builder.notetypes.deckdefined import DeckNotetype
 from builder.parse import ParsedFile, RawNote
 from builder.source import SourceFile
 
 #: Token kinds that can carry an image reference or a script.
-_CHECKED = frozenset({"image", "html_block", "html_inline", "link_open"})
+_CHECKED = frozenset({"image", "sound", "html_block", "html_inline", "link_open"})
 _SCRIPT = re.compile(r"<\s*script\b|\bjavascript\s*:|\son[a-z]+\s*=", re.IGNORECASE)
 
 
@@ -142,7 +144,14 @@ def _check_token(
     note: RawNote, token: Token, block: Token, media: MediaLibrary, images: list[str], diagnostics: Diagnostics
 ) -> None:
     kind = token.type
-    if kind == "image":
+    if kind == "sound":
+        ref = SOUND_PREFIX + token.content
+        images.append(ref)
+        checked = media.check(ref)
+        if isinstance(checked, MediaProblem):
+            location, length = _find_in_lines(note.source, block, token.content)
+            diagnostics.error(location, checked.code, checked.message, length)
+    elif kind == "image":
         src = str(token.attrs.get("src", ""))
         images.append(src)
         checked = media.check(src)
@@ -174,7 +183,12 @@ def _check_token(
 
 
 def _note(
-    note: RawNote, settings: FileSettings, index: int, media: MediaLibrary, diagnostics: Diagnostics
+    note: RawNote,
+    settings: FileSettings,
+    index: int,
+    media: MediaLibrary,
+    notetypes: Mapping[str, DeckNotetype],
+    diagnostics: Diagnostics,
 ) -> tuple[NoteSpec | None, list[str]]:
     source = note.source
     heading = Location(source.path, note.title_line, note.title_col)
@@ -211,10 +225,22 @@ def _note(
         diagnostics.error(
             heading, "E040", "empty front: the heading has no text; expected the question or term after `## `"
         )
+    custom, notetype = note_notetype(note, meta, settings, notetypes, diagnostics)
     text_ordinals, markers = _check_clozes(note, diagnostics)
-    kind, ordinals = _note_kind(note, meta, text_ordinals, markers, diagnostics)
+    if custom:
+        # The notetype's templates decide its cards, from the rendered fields; its fields may be empty.
+        kind, ordinals = NoteKind.CUSTOM, text_ordinals
+        if markers:
+            diagnostics.error(
+                Location(source.path, min(markers), 1),
+                "E187",
+                "found occlusion markers in a note of a deck-defined notetype; expected them only in built-in "
+                "notes, which become Image Occlusion notes. Remove the markers or the `notetype:`",
+            )
+    else:
+        kind, ordinals = _note_kind(note, meta, text_ordinals, markers, diagnostics)
     # With an empty body every text cloze is in the title, which then carries the whole note.
-    if not note.body and not text_ordinals:
+    if not custom and not note.body and not text_ordinals:
         diagnostics.error(
             heading,
             "E041",
@@ -223,7 +249,7 @@ def _note(
         )
     images = _check_tokens(note, media, diagnostics)
 
-    if ordinals and meta is not None and meta.type is NoteKind.REVERSE:
+    if not custom and ordinals and meta is not None and meta.type is NoteKind.REVERSE:
         assert note.meta is not None
         where = Embedded(source, note.meta.text, note.meta.text_line, note.meta.text_col)
         location, length = where.key_location("type", ":")
@@ -247,6 +273,8 @@ def _note(
         lint_ignore=meta.ignore,
         sources=meta.sources,
         note_index=index,
+        notetype=notetype.key if notetype is not None else None,
+        guid=meta.guid,
     )
     return spec, images
 
@@ -256,6 +284,20 @@ class Identified(Protocol):
     def note_id(self) -> str: ...
     @property
     def location(self) -> Location: ...
+
+
+def check_unique_guids(notes: Sequence[tuple[str, Location]], diagnostics: Diagnostics) -> None:
+    """GUIDs (explicit or derived) are unique in the deck: Anki would merge two notes into one."""
+    first: dict[str, Location] = {}
+    for guid, location in notes:
+        seen = first.setdefault(guid, location)
+        if seen is not location:
+            diagnostics.error(
+                location,
+                "E186",
+                f"GUID `{guid}` is also the GUID of the note at {seen}; expected every note to have its own, "
+                "because Anki matches notes by GUID. Remove the `guid:` of the copy",
+            )
 
 
 def check_unique_ids(notes: Sequence[Identified], diagnostics: Diagnostics) -> None:
@@ -280,7 +322,12 @@ class CheckedFile:
     images: tuple[str, ...]
 
 
-def validate_file(parsed: ParsedFile, media: MediaLibrary, diagnostics: Diagnostics) -> CheckedFile:
+def validate_file(
+    parsed: ParsedFile,
+    media: MediaLibrary,
+    diagnostics: Diagnostics,
+    notetypes: Mapping[str, DeckNotetype] | None = None,
+) -> CheckedFile:
     settings: FileSettings | None = FileSettings()
     if parsed.front_matter is not None:
         fm = parsed.front_matter
@@ -288,7 +335,7 @@ def validate_file(parsed: ParsedFile, media: MediaLibrary, diagnostics: Diagnost
     notes: list[NoteSpec] = []
     images: set[str] = set()
     for index, raw in enumerate(parsed.notes):
-        spec, found = _note(raw, settings or FileSettings(), index, media, diagnostics)
+        spec, found = _note(raw, settings or FileSettings(), index, media, notetypes or {}, diagnostics)
         images.update(found)
         if spec is not None and settings is not None:
             notes.append(spec)

@@ -114,7 +114,7 @@ def test_cloze_in_title(imported: Collection) -> None:
 def test_code_is_highlighted(imported: Collection) -> None:
     (card,) = _note_cards(imported, "python-sorted")
     answer = _body(card.answer())
-    assert '<div class="highlight">' in answer
+    assert '<div class="highlight" data-language="python">' in answer
     assert '<span class="nb">sorted</span>' in answer, answer
     assert '<span class="c1"># items is unchanged</span>' in answer
     assert ".nightMode .highlight" in card.answer(), "night-mode code colours ship in the stylesheet"

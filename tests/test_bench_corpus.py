@@ -27,5 +27,5 @@ def test_synthetic_corpus_builds_without_findings_and_imports(
     assert kinds == {"Basic": 500, "Reverse": 200, "Cloze": 300}
     assert collection.card_count() == 500 + 2 * 200 + 2 * 300
     html = " ".join(collection.get_note(nid).fields[1] for nid in collection.find_notes('"note:Bench 1000 · Basic"'))
-    for feature in ("<table>", '<div class="highlight">', "<ul>", "<ol>", "<code>", "<strong>"):
+    for feature in ("<table>", '<div class="highlight"', "<ul>", "<ol>", "<code>", "<strong>"):
         assert feature in html, feature

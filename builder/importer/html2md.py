@@ -304,6 +304,9 @@ def _code_language(pre: Tag) -> str:
     if isinstance(pre.parent, Tag):
         candidates.append(pre.parent)
     for tag in candidates:
+        declared = str(tag.get("data-language") or "")
+        if re.fullmatch(r"[\w+#.-]+", declared):
+            return declared
         for cls in tag.get("class") or []:
             match = _LANGUAGE_CLASS.match(str(cls))
             if match:
@@ -386,7 +389,7 @@ def _prepare(soup: BeautifulSoup, result: Converted) -> None:
             if attr.lower().startswith("on"):
                 result.dropped[f"event handler `{attr}`"] += 1
                 del tag.attrs[attr]
-            elif attr == "class" and name in ("pre", "code", "div"):
+            elif attr in ("class", "data-language") and name in ("pre", "code", "div"):
                 continue
             elif attr in ("class", "id", "dir", "lang") and name != "img":
                 if attr == "class":

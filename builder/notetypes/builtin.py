@@ -17,7 +17,7 @@ from importlib import resources
 from pygments.formatters import HtmlFormatter
 
 from builder.ids import stable_int
-from builder.models import NoteKind
+from builder.kinds import NoteKind
 from builder.notetypes.model import FieldSpec, Notetype, TemplateSpec
 
 
@@ -167,7 +167,7 @@ def template_count(kind: NoteKind) -> int:
 @cache
 def deck_notetypes(deck_id: int, deck_name: str) -> Mapping[NoteKind, Notetype]:
     """The deck's own notetype for every kind of note."""
-    return {kind: _notetype(deck_id, deck_name, kind) for kind in NoteKind}
+    return {kind: _notetype(deck_id, deck_name, kind) for kind in LAYOUTS}
 
 
 _HIGHLIGHT_CLASS = re.compile(r'<span class="([a-zA-Z0-9]+)"')
