@@ -168,6 +168,24 @@ def _cmd_new(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     return EXIT_OK
 
 
+def _cmd_import(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    import time
+
+    from builder.importer.run import ImportRequest, import_package
+
+    started = time.perf_counter()
+    request = ImportRequest(args.package, args.source, args.media, args.deck_folder, args.deck_version)
+    result = import_package(request, diagnostics)
+    if result is None:
+        return EXIT_INPUT
+    print(
+        f"imported {args.package.as_posix()} into {result.folder.as_posix()} ({result.notes} notes, "
+        f"{result.notetypes} notetypes, {result.media_files} media in {result.media.as_posix()}, "
+        f"{result.skipped} not imported) in {time.perf_counter() - started:.1f} s"
+    )
+    return EXIT_OK
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Diagnostics], int]]] = {
     "check": ("validate every deck and report all problems", _cmd_check),
     "build": ("validate, then write dist/<deck>-<version>.apkg and .json for every deck", _cmd_build),
@@ -178,6 +196,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Diagnostics], int]]
     "release": ("build, check the manifests are recorded, write SHA256SUMS and RELEASE_NOTES.md", _cmd_release),
     "record": ("build, then keep each manifest in source/<deck>/releases/ as the next baseline", _cmd_record),
     "new": ("start a deck repository in DIR: example notes, noxfile, tests, CI and release workflows", _cmd_new),
+    "import": ("turn an Anki package (.apkg) into a deck folder of Markdown notes, keeping every GUID", _cmd_import),
 }
 
 
@@ -200,6 +219,14 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("--name", help="the deck name in Anki (default: from DIR)")
             cmd.add_argument("--slug", help="the deck folder under source/ (default: from DIR)")
             cmd.set_defaults(format="text")
+            continue
+        if name == "import":
+            cmd.add_argument("package", type=Path, help="the .apkg file exported from Anki")
+            cmd.add_argument("--source", type=Path, default=Path("source"), help="deck folders (default: source)")
+            cmd.add_argument("--media", type=Path, default=Path("media"), help="media (default: media)")
+            cmd.add_argument("--deck-folder", metavar="NAME", help="the new deck folder (default: the deck name)")
+            cmd.add_argument("--deck-version", default="1.0.0", metavar="X.Y.Z", help="deck version (default 1.0.0)")
+            cmd.add_argument("--format", choices=sorted(FORMATTERS), default=default_format, help="diagnostic format")
             continue
         cmd.add_argument("--source", type=Path, default=Path("source"), help="deck folders (default: source)")
         cmd.add_argument("--media", type=Path, default=Path("media"), help="images (default: media)")

@@ -29,8 +29,12 @@ def media_name(stem: str, data: bytes, suffix: str) -> str:
 
     The stem is slugged and never starts with `_`, which Anki reserves for files it never replaces.
     """
-    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:40] or "media"
-    return f"{slug}-{hashlib.sha256(data).hexdigest()[:16]}{suffix.lower()}"
+    return f"{media_stem(stem)}-{hashlib.sha256(data).hexdigest()[:16]}{suffix.lower()}"
+
+
+def media_stem(stem: str) -> str:
+    """The readable part of a shipped media name: lowercase letters, digits and `-`, never empty."""
+    return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:40] or "media"
 
 
 @dataclass

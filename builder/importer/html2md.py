@@ -374,7 +374,8 @@ def _prepare(soup: BeautifulSoup, result: Converted) -> None:
         result.dropped["HTML comment"] += 1
         comment.extract()
     for tag in list(soup.find_all(True)):
-        if tag.decomposed if hasattr(tag, "decomposed") else False:
+        if tag.decomposed or tag.find_parent("pre") is not None:
+            # Gone with a dropped parent; or inside code, which keeps only its text anyway.
             continue
         name = tag.name.lower()
         if name in _DROP_WITH_CONTENT:

@@ -1,0 +1,471 @@
+"""Laying out an imported deck: a read package → the text of every file of its deck folder, and what was dropped.
+
+Everything here is a pure function of the package, so importing the same package (or a package built from the
+imported source) gives the same files byte for byte:
+
+- one note file per Anki deck (`notes.md` for the top deck, `<sub>/<subsub>.md` below it, split into
+  `name.partNNN.md` past NOTES_PER_FILE notes), notes in the order Anki created them;
+- note ids from the note's heading or label text, duplicates numbered in GUID order;
+- notetype folders named after the notetype, media under `media/<deck-folder>/` with portable names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from builder import cloze
+from builder.importer.apkg import MediaEntry, Package, PackageCard, PackageDeck, PackageNote, PackageNotetype
+from builder.importer.html2md import FieldContext, convert_field, escape_text
+from builder.manifest import visible_text
+from builder.media import media_stem
+from builder.models import NOTE_ID_RE, TAG_PATTERN
+
+#: A deck larger than this is split into several files, each one an editor opens quickly.
+NOTES_PER_FILE = 500
+_TAG_RE = re.compile(TAG_PATTERN)
+_PLAIN_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*(?:::[A-Za-z0-9_./-]+)*$")
+_PLAIN_YAML = re.compile(r"^[A-Za-z][A-Za-z0-9 _./()-]*(?:::[A-Za-z0-9 _./()-]+)*(?<! )$")
+_IO_CLOZE = re.compile(r"\{\{c\d+::image-occlusion:[^}]*\}\}")
+#: A media name our builder gave: a readable stem, then the first 16 hex digits of the file's sha256.
+_BUILT_NAME = re.compile(r"^(.*)-([0-9a-f]{16})$")
+#: Field names become `### <name>` headings; these would not read back as the same text.
+_IO_STOCK_KIND = 6
+
+
+class LayoutError(Exception):
+    """The package cannot become a deck folder (several deck trees, unsafe media names, ...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class NoteReport:
+    """What happened to one note: where it went, what it lost."""
+
+    note_id: int
+    guid: str
+    #: The written file (relative to the deck folder) and the line of the note's heading.
+    path: str
+    line: int
+    slug: str
+    dropped: tuple[str, ...]
+    #: Template ordinals of the note's cards in the package.
+    cards: tuple[int, ...]
+    mtime: int
+    notetype_id: int
+    fields: tuple[str, ...]
+
+
+@dataclass
+class Layout:
+    """Every file of the deck folder (relative path → text) and of its media folder (relative path → entry)."""
+
+    deck_name: str
+    deck_id: int
+    files: dict[str, str] = field(default_factory=dict)
+    media: dict[str, MediaEntry] = field(default_factory=dict)
+    notes: list[NoteReport] = field(default_factory=list)
+    #: Notes that could not be written, with why: listed, never silently dropped.
+    skipped: list[tuple[PackageNote, str]] = field(default_factory=list)
+    #: Notetype id → folder key.
+    notetype_keys: dict[int, str] = field(default_factory=dict)
+    unused_media: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def slugify(text: str, fallback: str, limit: int = 48) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-").split("-")
+    out = ""
+    for word in words:
+        if not word:
+            continue
+        if len(out) + len(word) + 1 > limit:
+            break
+        out = f"{out}-{word}" if out else word
+    if not out and words and words[0]:
+        out = words[0][:limit]
+    return out or fallback
+
+
+def yaml_string(text: str, *, quote: bool = False) -> str:
+    """A YAML scalar for `text`: plain when safe, else double-quoted; `>` escaped so `-->` never appears."""
+    if not quote and _PLAIN_YAML.match(text) and text.lower() not in ("yes", "no", "on", "off", "true", "false", "null", "y", "n"):
+        return text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace(">", "\\x3e").replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def toml_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _safe_media_name(name: str) -> bool:
+    """Anki's own rule for names it accepts on import, plus: nothing that would leave media/."""
+    return not (
+        not name
+        or name in (".", "..")
+        or "/" in name
+        or "\\" in name
+        or "\x00" in name
+        or name.startswith(".")
+        or any(ord(c) < 32 for c in name)
+        or len(name.encode()) > 255
+    )
+
+
+def plan_media(package: Package, folder: str, data: Callable[[MediaEntry], bytes]) -> dict[str, str]:
+    """Package media name → path under media/ (`<folder>/<name>`); LayoutError for names that would leave media/.
+
+    Names become what the build makes of them anyway (lowercase letters, digits and `-`), so the file in media/
+    is the one a learner's card names, less its content hash; a package our builder made gets its names back.
+    """
+    unsafe = [entry.name for entry in package.media if not _safe_media_name(entry.name)]
+    if unsafe:
+        shown = ", ".join(f"`{n[:60]}`" for n in unsafe[:5])
+        raise LayoutError(
+            "E175",
+            f"the package names media files {shown}{' and more' if len(unsafe) > 5 else ''}, which would be "
+            "written outside media/; expected plain file names. The package is damaged or hostile: "
+            "export it again from Anki",
+        )
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    for entry in sorted(package.media, key=lambda e: e.name):
+        stem, dot, suffix = entry.name.rpartition(".")
+        if not dot or not re.fullmatch(r"[A-Za-z0-9]{1,10}", suffix):
+            stem, suffix = entry.name, ""
+        built = _BUILT_NAME.match(stem)
+        if built and hashlib.sha256(data(entry)).hexdigest()[:16] == built.group(2):
+            stem = built.group(1)
+        stem = media_stem(stem)
+        suffix = f".{suffix.lower()}" if suffix else ""
+        candidate, n = f"{stem}{suffix}", 2
+        while candidate in taken:
+            candidate = f"{stem}-{n}{suffix}"
+            n += 1
+        taken.add(candidate)
+        out[entry.name] = f"{folder}/{candidate}"
+    return out
+
+
+def top_deck(package: Package) -> tuple[PackageDeck, dict[int, PackageDeck]]:
+    """The one deck tree the package's cards are in, and every deck by id."""
+    decks = {d.id: d for d in package.decks}
+    used = {card.deck_id for card in package.cards}
+    missing = sorted(used - set(decks))
+    if missing:
+        raise LayoutError("E170", f"cards name deck ids {missing[:5]} the package does not have; it is damaged")
+    roots = sorted({decks[i].name.split("::")[0] for i in used})
+    if len(roots) != 1:
+        shown = ", ".join(f"`{r}`" for r in roots) or "none"
+        raise LayoutError(
+            "E172",
+            f"found cards in {len(roots)} deck trees ({shown}); expected one deck and its subdecks. "
+            "In Anki, export one deck (File > Export, choose the deck), or move the cards under one deck",
+        )
+    (root,) = roots
+    top = next((d for d in decks.values() if d.name == root), None)
+    if top is None or top.id == 1 or root == "Default":
+        raise LayoutError(
+            "E172",
+            f"the cards are in Anki's `{root}` deck; expected a deck of their own, because Anki's Default deck "
+            "(id 1) belongs to every learner's collection. Move them into a new deck in Anki and export that",
+        )
+    return top, decks
+
+
+def heading_fields(notetype: PackageNotetype) -> tuple[int, int | None]:
+    """Which field the `##` heading and the text under it fill: the first two, or Header and Back Extra for IO."""
+    if notetype.original_stock_kind == _IO_STOCK_KIND and len(notetype.fields) >= 4:
+        tags = {f.tag: i for i, f in enumerate(notetype.fields)}
+        if 2 in tags and 3 in tags:
+            return tags[2], tags[3]
+    return 0, (1 if len(notetype.fields) > 1 else None)
+
+
+def _label(fields: Iterable[str]) -> str:
+    """A short title for a note whose heading field cannot be a heading: its first words of text."""
+    for markdown in fields:
+        text = _IO_CLOZE.sub("", markdown)
+        text = cloze.reveal(text)
+        text = re.sub(r"!\[[^\]]*\]\([^)]*\)|\[sound:[^\]]*\]|<[^>]+>|[`*_~\\$#>|]", " ", text)
+        text = re.sub(r"\s+", " ", text).strip()
+        if text:
+            words = text.split(" ")
+            out = ""
+            for word in words:
+                if len(out) + len(word) + 1 > 70:
+                    return (out or word[:70]) + " …"
+                out = f"{out} {word}" if out else word
+            return out
+    return ""
+
+
+def _heading_text(markdown: str) -> str:
+    """A field that is one line of inline Markdown, as a heading: a trailing ` #` would be read as a closing."""
+    return re.sub(r"(\s)(#+)\s*$", r"\1\\\2", markdown)
+
+
+@dataclass
+class _Note:
+    package: PackageNote
+    key: str
+    deck: str
+    heading: str
+    meta: list[str]
+    lead: str
+    sections: list[tuple[str, str]]
+    dropped: Counter[str]
+    slug: str = ""
+    tags: tuple[str, ...] = ()
+
+
+def _convert_note(
+    note: PackageNote, notetype: PackageNotetype, key: str, deck: str, media: Mapping[str, str]
+) -> _Note:
+    names = [f.name for f in notetype.fields]
+    ctx = FieldContext(media, frozenset(names))
+    converted = [convert_field(value, ctx) for value in note.fields]
+    dropped: Counter[str] = Counter()
+    for c in converted:
+        dropped.update(c.dropped)
+    heading_index, body_index = heading_fields(notetype)
+    head = converted[heading_index]
+    sections: list[tuple[str, str]] = []
+    if head.inline and head.markdown.strip():
+        heading = _heading_text(head.markdown)
+    else:
+        heading = escape_text(_label(c.markdown for c in converted)) or escape_text(notetype.name)
+        sections.append((names[heading_index], head.markdown))
+    lead = converted[body_index].markdown if body_index is not None else ""
+    for index, c in enumerate(converted):
+        if index in (heading_index, body_index) or not c.markdown:
+            continue
+        sections.append((names[index], c.markdown))
+    order = {name: i for i, name in enumerate(names)}
+    sections.sort(key=lambda s: order[s[0]])
+    if body_index is not None and lead and sections and order[sections[0][0]] < body_index:
+        # The lead must come first; a field before it then needs its own section, so the body gets one too.
+        sections.append((names[body_index], lead))
+        sections.sort(key=lambda s: order[s[0]])
+        lead = ""
+    return _Note(note, key, deck, heading, [], lead, sections, dropped)
+
+
+def _tags(note: PackageNote, dropped: Counter[str]) -> tuple[str, ...]:
+    kept = []
+    for tag in note.tags:
+        if _TAG_RE.match(tag):
+            kept.append(tag)
+        else:
+            dropped[f"tag `{tag[:40]}` (Anki tags cannot hold quotes)"] += 1
+    return tuple(sorted(set(kept)))
+
+
+def _yaml_list(items: Iterable[str]) -> str:
+    return "[" + ", ".join(t if _PLAIN_TAG.match(t) else yaml_string(t) for t in items) + "]"
+
+
+def _assign_slugs(notes: list[_Note]) -> None:
+    """Readable ids, unique in the deck: duplicates get -2, -3, ... in GUID order, the same on every import."""
+    taken: set[str] = set()
+    wanted = sorted(notes, key=lambda n: (n.slug, n.package.guid))
+    for note in wanted:
+        base = note.slug
+        candidate = base
+        number = 2
+        while candidate in taken:
+            suffix = f"-{number}"
+            candidate = base[: 64 - len(suffix)] + suffix
+            number += 1
+        taken.add(candidate)
+        note.slug = candidate
+
+
+def _note_slug(heading: str) -> str:
+    text = re.sub(r"\\(.)", r"\1", heading)
+    text = _IO_CLOZE.sub("", text)
+    text = cloze.reveal(text)
+    text = re.sub(r"<[^>]+>|!\[[^\]]*\]\([^)]*\)", " ", text)
+    slug = slugify(text, "note")
+    if len(slug) < 3:
+        slug = f"note-{slug}" if slug != "note" else "note"
+    assert NOTE_ID_RE.match(slug) or len(slug) < 3, slug
+    return slug
+
+
+def _deck_path(deck: str, top: str) -> str:
+    return "" if deck == top else deck[len(top) + 2 :]
+
+
+def _file_names(subdecks: Iterable[str]) -> dict[str, str]:
+    """Subdeck path → note file stem: `notes` for the top deck, slugged folders below it, unique among siblings."""
+    out: dict[str, str] = {}
+    used: dict[str, set[str]] = defaultdict(set)
+    parents: dict[str, str] = {"": ""}
+    for sub in sorted(subdecks, key=lambda s: (s.count("::"), s)):
+        if sub == "":
+            out[sub] = "notes"
+            used[""].add("notes")
+            continue
+        parent, _, last = sub.rpartition("::")
+        folder = parents.get(parent)
+        if folder is None:
+            folder = _ensure_parent(parent, parents, used)
+        base = slugify(last, "deck", 40)
+        name = base
+        n = 2
+        while name in used[folder]:
+            name = f"{base}-{n}"
+            n += 1
+        used[folder].add(name)
+        path = f"{folder}/{name}" if folder else name
+        parents[sub] = path
+        out[sub] = path
+    return out
+
+
+def _ensure_parent(parent: str, parents: dict[str, str], used: dict[str, set[str]]) -> str:
+    """The folder of a deck that holds no notes itself but has subdecks that do."""
+    if parent in parents:
+        return parents[parent]
+    grand, _, last = parent.rpartition("::")
+    folder = _ensure_parent(grand, parents, used)
+    base = slugify(last, "deck", 40)
+    name = base
+    n = 2
+    while name in used[folder]:
+        name = f"{base}-{n}"
+        n += 1
+    used[folder].add(name)
+    parents[parent] = f"{folder}/{name}" if folder else name
+    return parents[parent]
+
+
+def _note_text(note: _Note, file_notetype: str, file_tags: frozenset[str]) -> str:
+    meta = [f"id: {note.slug}", f"guid: {yaml_string(note.package.guid, quote=True)}"]
+    if note.key != file_notetype:
+        meta.append(f"notetype: {note.key}")
+    own = [t for t in note.tags if t not in file_tags]
+    if own:
+        meta.append(f"tags: {_yaml_list(own)}")
+    parts = [f"## {note.heading}\n<!-- " + "\n".join(meta) + " -->\n"]
+    if note.lead:
+        parts.append(note.lead + "\n")
+    for name, markdown in note.sections:
+        parts.append(f"### {name}\n" + (f"\n{markdown}\n" if markdown else ""))
+    return "\n".join(parts)
+
+
+def _file_text(deck_path: str, notes: list[_Note], reports: list[tuple[_Note, int]]) -> str:
+    keys = Counter(n.key for n in notes)
+    file_notetype = sorted(keys.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    common = frozenset.intersection(*(frozenset(n.tags) for n in notes)) if len(notes) > 1 else frozenset()
+    front = []
+    if deck_path:
+        front.append(f"deck: {yaml_string(deck_path)}")
+    front.append(f"notetype: {file_notetype}")
+    if common:
+        front.append(f"tags: {_yaml_list(sorted(common))}")
+    text = "---\n" + "\n".join(front) + "\n---\n"
+    for note in notes:
+        text += "\n"
+        reports.append((note, text.count("\n") + 1))
+        text += _note_text(note, file_notetype, common)
+    return text
+
+
+def _fields_ok(note: PackageNote, notetype: PackageNotetype | None) -> str | None:
+    if notetype is None:
+        return f"its notetype {note.notetype_id} is not in the package"
+    if len(note.fields) != len(notetype.fields):
+        return (
+            f"it has {len(note.fields)} fields but its notetype `{notetype.name}` has {len(notetype.fields)}; "
+            "the package is inconsistent (run Tools > Check Database in Anki, then export again)"
+        )
+    return None
+
+
+def plan_notes(
+    package: Package, folder: str, media: Mapping[str, str], notetype_keys: Mapping[int, str]
+) -> Layout:
+    top, decks = top_deck(package)
+    layout = Layout(top.name, top.id)
+    cards: dict[int, list[PackageCard]] = defaultdict(list)
+    for card in package.cards:
+        cards[card.note_id].append(card)
+    notes: list[_Note] = []
+    for note in package.notes:
+        notetype = package.notetype(note.notetype_id)
+        problem = _fields_ok(note, notetype)
+        own = sorted(cards.get(note.id, ()), key=lambda c: c.ord)
+        if problem is None and not own:
+            problem = "it has no cards"
+        if problem is not None or notetype is None:
+            layout.skipped.append((note, problem or ""))
+            continue
+        converted = _convert_note(note, notetype, notetype_keys[notetype.id], decks[own[0].deck_id].name, media)
+        if len({c.deck_id for c in own}) > 1:
+            converted.dropped["cards in several decks (the note goes to its first card's deck)"] += 1
+        converted.tags = _tags(note, converted.dropped)
+        converted.slug = _note_slug(converted.heading)
+        notes.append(converted)
+    _assign_slugs(notes)
+    by_deck: dict[str, list[_Note]] = defaultdict(list)
+    for note in notes:
+        by_deck[_deck_path(note.deck, top.name)].append(note)
+    stems = _file_names(by_deck)
+    cards_of = {nid: tuple(c.ord for c in sorted(cs, key=lambda c: c.ord)) for nid, cs in cards.items()}
+    for deck_path in sorted(by_deck):
+        group = sorted(by_deck[deck_path], key=lambda n: n.package.id)
+        for part, start in enumerate(range(0, len(group), NOTES_PER_FILE), 1):
+            chunk = group[start : start + NOTES_PER_FILE]
+            name = f"{stems[deck_path]}.md" if part == 1 else f"{stems[deck_path]}.part{part:03d}.md"
+            reports: list[tuple[_Note, int]] = []
+            layout.files[name] = _file_text(deck_path, chunk, reports)
+            for note, line in reports:
+                p = note.package
+                layout.notes.append(
+                    NoteReport(
+                        p.id, p.guid, name, line, note.slug, tuple(_describe(note.dropped)), cards_of[p.id],
+                        p.mtime, p.notetype_id, p.fields,
+                    )
+                )  # fmt: skip
+    used = {m for n in notes for m in _media_in(n)}
+    entries = {e.name: e for e in package.media}
+    layout.media = {path: entries[name] for name, path in media.items() if path in used}
+    layout.unused_media = len(media) - len(layout.media)
+    return layout
+
+
+def _media_in(note: _Note) -> set[str]:
+    from urllib.parse import unquote
+
+    texts = [note.heading, note.lead, *(m for _, m in note.sections)]
+    found: set[str] = set()
+    for text in texts:
+        found.update(unquote(m) for m in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", text))
+        found.update(re.findall(r"\[sound:([^\]\n]+)\]", text))
+    return found
+
+
+def _describe(dropped: Counter[str]) -> list[str]:
+    return [f"{what} ({count}×)" if count > 1 else what for what, count in sorted(dropped.items())]
+
+
+def original_visible(html_text: str) -> str:
+    """What a learner reads in an original field, for comparing with the rebuilt one."""
+    text = re.sub(r"\[sound:[^\]]*\]", " ", html_text)
+    text = re.sub(r"\\\(\s*(.*?)\s*\\\)", r"\\(\1\\)", text, flags=re.DOTALL)
+    text = re.sub(r"\\\[\s*(.*?)\s*\\\]", r"\\[\1\\]", text, flags=re.DOTALL)
+    return visible_text(text)

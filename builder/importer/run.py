@@ -1,0 +1,296 @@
+"""`import`: an Anki package → a deck folder under source/ and its media, all or nothing.
+
+Stages: read the package (apkg) → lay the deck out as files (notetypes, layout, html2md) → write them into a
+temporary folder → build that folder with the real builder, which proves the files compile and gives each
+note's rendered fields → compare every note with the original (visible text, images, sounds, cards) →
+record the original package as the baseline release (the note and notetype mod times learners already have,
+so the first build changes nothing for them) → move the folders into place. Any error before the move leaves
+source/ and media/ exactly as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from builder.compile import CompiledDeck, compile_decks
+from builder.diagnostics import BuildFailed, Diagnostic, Diagnostics, Location
+from builder.importer.apkg import Package, PackageError, read_package
+from builder.importer.layout import (
+    Layout,
+    LayoutError,
+    NoteReport,
+    original_visible,
+    plan_media,
+    plan_notes,
+    slugify,
+    toml_string,
+    top_deck,
+)
+from builder.importer.notetypes import check_notetype, notetype_files, notetype_keys
+from builder.manifest import RELEASES_DIR, build_manifest, dumps, visible_text
+from builder.models import SEMVER_PATTERN, RenderedNote
+from builder.notetypes import deck_stylesheet
+from builder.options import Options
+from builder.source import display_path
+
+#: The imported package is recorded as a pre-release of the deck's major version (1.0.0-anki before 1.0.0): older
+#: than the first build, and of the same major version, so a notetype shape change still needs a new major (E102).
+BASELINE_SUFFIX = "-anki"
+
+
+def baseline_version(version: str) -> str:
+    return f"{version.split('.', 1)[0]}.0.0{BASELINE_SUFFIX}"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE)
+_SOUND = re.compile(r"\[sound:([^\]]+)\]")
+
+
+@dataclass
+class ImportResult:
+    folder: Path
+    media: Path
+    notes: int
+    notetypes: int
+    media_files: int
+    skipped: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    package: Path
+    source: Path = Path("source")
+    media: Path = Path("media")
+    deck_folder: str | None = None
+    version: str = "1.0.0"
+
+
+def _deck_toml(layout: Layout, description: str, version: str) -> str:
+    lines = [f"name = {toml_string(layout.deck_name)}", f"id = {layout.deck_id}", f'version = "{version}"']
+    if description:
+        lines.append(f"description = {toml_string(description)}")
+    return "\n".join(lines) + "\n"
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for relative, text in sorted(files.items()):
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+
+
+def _check_request(request: ImportRequest, package: Package, diagnostics: Diagnostics) -> str | None:
+    """The deck folder's name, or None after reporting why the import cannot go there."""
+    top, _ = top_deck(package)
+    folder = request.deck_folder or slugify(top.name, "deck", 40)
+    shown = Location(display_path(request.package))
+    if not _SLUG.match(folder):
+        diagnostics.error(
+            shown,
+            "E174",
+            f"deck folder name `{folder}` is not a slug; expected lowercase letters, digits and `-`, e.g. "
+            "--deck-folder my-deck",
+        )
+        return None
+    if not re.match(SEMVER_PATTERN, request.version) or "-" in request.version:
+        diagnostics.error(
+            shown,
+            "E174",
+            f"version `{request.version}` is not a release version; expected e.g. 1.0.0 (the imported package "
+            "itself is recorded as the pre-release 1.0.0-anki)",
+        )
+        return None
+    for root, what in ((request.source, "deck folder"), (request.media, "media folder")):
+        if (root / folder).exists():
+            diagnostics.error(
+                Location(display_path(root / folder)),
+                "E173",
+                f"the {what} `{display_path(root / folder)}` already exists; expected a new name, so nothing "
+                f"is overwritten. Choose another with --deck-folder, or remove the old one",
+            )
+    return None if diagnostics.errors else folder
+
+
+def _build(work: Path, diagnostics: Diagnostics) -> tuple[CompiledDeck | None, list[Diagnostic]]:
+    local = Diagnostics()
+    try:
+        (compiled,) = compile_decks(Options(work / "source", work / "media", use_cache=False, jobs=1), local)
+    except BuildFailed as exc:
+        return None, list(exc.diagnostics)
+    return compiled, local.errors
+
+
+def _note_at(layout: Layout, diagnostic: Diagnostic, prefix: str) -> NoteReport | None:
+    """The note a build diagnostic points into (its file, the last heading at or above the line)."""
+    path = diagnostic.location.path
+    if not path.startswith(prefix):
+        return None
+    relative = path[len(prefix) :]
+    candidates = [n for n in layout.notes if n.path == relative and n.line <= diagnostic.location.line]
+    return max(candidates, key=lambda n: n.line) if candidates else None
+
+
+def _media_digests(package: Package, names: set[str]) -> dict[str, str]:
+    return {e.name: hashlib.sha256(package.read_media(e)).hexdigest()[:16] for e in package.media if e.name in names}
+
+
+def _refs(html_text: str) -> list[str]:
+    images = [next(g for g in m.groups() if g is not None) for m in _IMG.finditer(html_text)]
+    return images + [f"sound:{s}" for s in _SOUND.findall(html_text)]
+
+
+def _verify(
+    package: Package, layout: Layout, deck: CompiledDeck, prefix: str, diagnostics: Diagnostics, shown: str
+) -> None:
+    """Every rebuilt note shows what the original showed: the same text, images, sounds and cards."""
+    rebuilt: dict[str, RenderedNote] = {n.guid: n for n in deck.deck.notes}
+    names = {re.sub(r"^sound:", "", r) for note in layout.notes for f in note.fields for r in _refs(f)}
+    digests = _media_digests(package, names)
+    for report in layout.notes:
+        note = rebuilt[report.guid]
+        where = Location(f"{shown}/{report.path}", report.line)
+        problems = []
+        for index, (before, after) in enumerate(zip(report.fields, note.fields, strict=True)):
+            if original_visible(before) != original_visible(after):
+                problems.append(f"field {index + 1} reads `{visible_text(after)[:60]}`")
+            old = sorted(digests.get(re.sub(r"^sound:", "", r), "?") for r in _refs(before))
+            new = sorted(re.sub(r".*-([0-9a-f]{16})\.\w+$", r"\1", r) for r in _refs(after))
+            if old != new:
+                problems.append(f"field {index + 1} has other media")
+        if note.cards != report.cards:
+            problems.append(f"it makes cards {list(note.cards)} where the package has {list(report.cards)}")
+        if problems and not report.dropped:
+            diagnostics.warning(
+                where,
+                "E179",
+                f"note {report.note_id} (guid {report.guid}) differs from the original after conversion: "
+                f"{'; '.join(problems)}. Check it against the original in Anki",
+            )
+
+
+def import_package(request: ImportRequest, diagnostics: Diagnostics) -> ImportResult | None:
+    """Import one package; on any error report it and write nothing."""
+    shown_package = Location(display_path(request.package))
+    try:
+        package = read_package(request.package)
+    except PackageError as exc:
+        diagnostics.error(shown_package, "E170", f"cannot import {display_path(request.package)}: {exc}")
+        return None
+    if not package.notes:
+        diagnostics.error(shown_package, "E171", "the package holds no notes; expected an exported deck with notes")
+        return None
+    try:
+        folder = _check_request(request, package, diagnostics)
+        if folder is None:
+            return None
+        used = {n.notetype_id for n in package.notes}
+        notetypes = [nt for nt in package.notetypes if nt.id in used]
+        for nt in notetypes:
+            check_notetype(nt)
+        keys = notetype_keys(notetypes)
+        media = plan_media(package, folder, package.read_media)
+        layout = plan_notes(package, folder, media, keys)
+    except LayoutError as exc:
+        diagnostics.error(shown_package, exc.code, exc.message)
+        return None
+    return _write_and_check(request, package, folder, layout, notetypes, keys, diagnostics)
+
+
+def _write_and_check(
+    request: ImportRequest,
+    package: Package,
+    folder: str,
+    layout: Layout,
+    notetypes: list,  # type: ignore[type-arg]
+    keys: dict[int, str],
+    diagnostics: Diagnostics,
+) -> ImportResult | None:
+    top, _ = top_deck(package)
+    # A deck our builder made says its version at the end of the description; the version lives in deck.toml.
+    description = visible_text(re.sub(r"(?:<br>)*Version [0-9][\w.+-]*$", "", top.description))
+    final_source = request.source / folder
+    final_media = request.media / folder
+    shown = display_path(final_source)
+    # Beside the target, so the final move is a rename; nothing under source/ or media/ until then.
+    nearest = next(p for p in (request.source, *request.source.absolute().parents) if p.is_dir())
+    with tempfile.TemporaryDirectory(prefix=".deckforge-import-", dir=nearest) as temp:
+        work = Path(temp)
+        deck_dir = work / "source" / folder
+        media_dir = work / "media"
+        files = {"deck.toml": _deck_toml(layout, description, request.version), **layout.files}
+        for nt in notetypes:
+            files.update({f"notetypes/{keys[nt.id]}/{k}": v for k, v in notetype_files(nt).items()})
+        _write(deck_dir, files)
+        for relative, entry in sorted(layout.media.items()):
+            target = media_dir / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(package.read_media(entry))
+        if not layout.media:
+            (media_dir / folder).mkdir(parents=True, exist_ok=True)
+        prefix = display_path(deck_dir) + "/"
+        compiled, problems = _build(work, diagnostics)
+        if compiled is None:
+            for problem in problems:
+                note = _note_at(layout, problem, prefix)
+                where = f"note {note.note_id} (guid {note.guid})" if note else "the imported deck"
+                diagnostics.error(
+                    Location(problem.location.path.replace(prefix, shown + "/"), problem.location.line),
+                    "E178",
+                    f"{where} does not build after conversion: {problem.code}: {problem.message}. This is a bug "
+                    "in the importer; please report it with the note",
+                )
+            return None
+        _verify(package, layout, compiled, prefix, diagnostics, shown)
+        _record_baseline(compiled, package, layout, deck_dir, prefix, shown)
+        _report(layout, diagnostics, shown)
+        final_media.parent.mkdir(parents=True, exist_ok=True)
+        final_source.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(media_dir / folder), str(final_media))
+        try:
+            shutil.move(str(deck_dir), str(final_source))
+        except OSError:
+            shutil.rmtree(final_media, ignore_errors=True)
+            raise
+    return ImportResult(
+        final_source, final_media, len(layout.notes), len(notetypes), len(layout.media), len(layout.skipped)
+    )
+
+
+def _record_baseline(
+    compiled: CompiledDeck, package: Package, layout: Layout, deck_dir: Path, prefix: str, shown: str
+) -> None:
+    """The original package as release 1.0.0-anki: unchanged notes keep the mod learners have, so Anki skips them."""
+    deck = compiled.deck
+    by_guid = {r.guid: r for r in layout.notes}
+    mods = {n.note_id: by_guid[n.guid].mtime for n in deck.notes}
+    notetype_mods = {nt.id: nt.mtime for nt in package.notetypes}
+    version = baseline_version(deck.config.version)
+    baseline = deck.model_copy(update={"config": deck.config.model_copy(update={"version": version})})
+    css = deck_stylesheet(note.fields for note in deck.notes)
+    manifest = build_manifest(baseline, mods, notetype_mods, frozenset(), css)
+    text = dumps(manifest).replace(f'"source":"{prefix}', f'"source":"{shown}/')
+    target = deck_dir / RELEASES_DIR / f"{version}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+def _report(layout: Layout, diagnostics: Diagnostics, shown: str) -> None:
+    for report in layout.notes:
+        if report.dropped:
+            diagnostics.warning(
+                Location(f"{shown}/{report.path}", report.line),
+                "E177",
+                f"note {report.note_id} (guid {report.guid}): dropped {'; '.join(report.dropped)}; "
+                "Markdown and the card sanitiser cannot keep them. Check the note in Anki if it mattered",
+            )
+    for note, why in layout.skipped:
+        diagnostics.warning(
+            Location(f"{shown}/deck.toml"),
+            "E178",
+            f"note {note.id} (guid {note.guid}) was not imported: {why}. It stays as it is in learners' collections",
+        )
