@@ -255,3 +255,127 @@ def test_a_2000_note_deck_imports_in_seconds(tmp_path: Path, capsys: pytest.Capt
 def _shutil_copy(src: Path, dst: Path) -> Path:
     shutil.copy(src, dst)
     return dst
+
+
+def _legacy_variant(made: MadeDeck, target: Path, *, media: dict[str, str] | None = None, sql: str = "") -> Path:
+    """The legacy export with its media list or collection changed, as a damaged or hostile package would be."""
+    import sqlite3
+    import zipfile
+
+    work = target.parent / f"{target.stem}-work"
+    work.mkdir()
+    with zipfile.ZipFile(made.apkg_legacy) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    if media is not None:
+        import json
+
+        members["media"] = json.dumps(media).encode()
+    if sql:
+        db = work / "collection.anki21"
+        db.write_bytes(members["collection.anki21"])
+        connection = sqlite3.connect(db)
+        connection.executescript(sql)
+        connection.commit()
+        connection.close()
+        members["collection.anki21"] = db.read_bytes()
+    with zipfile.ZipFile(target, "w") as out:
+        for name, data in members.items():
+            out.writestr(name, data)
+    return target
+
+
+def _nothing_written(root: Path) -> bool:
+    return not (root / "source").exists() and not (root / "media").exists()
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "message"),
+    [
+        ("not-a-zip", "E170", "found a file that is not a zip archive; expected an .apkg file exported from Anki"),
+        ("truncated", "E170", "cannot import"),
+        ("no-collection", "E170", "found no collection in the archive"),
+        ("unsafe-media", "E175", "which would be written outside media/"),
+        ("bad-template", "E176", "is not supported: template `Card 1` (front) does not parse"),
+        ("two-trees", "E172", "found cards in 2 deck trees"),
+    ],
+)
+def test_bad_packages_are_reported_and_write_nothing(
+    made: MadeDeck, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, code: str, message: str
+) -> None:
+    import zipfile
+
+    apkg = tmp_path / f"{case}.apkg"
+    if case == "not-a-zip":
+        apkg.write_bytes(b"this is not a zip file\n")
+    elif case == "truncated":
+        apkg.write_bytes(made.apkg_current.read_bytes()[:2000])
+    elif case == "no-collection":
+        with zipfile.ZipFile(apkg, "w") as out:
+            out.writestr("media", "{}")
+    elif case == "unsafe-media":
+        _legacy_variant(made, apkg, media={"0": "../../outside.png", "1": "hola.mp3", "2": "casa.png"})
+    elif case == "bad-template":
+        models = (
+            "UPDATE col SET models = replace(models, '\"qfmt\":\"{{Front}}\"', '\"qfmt\":\"{{#Front}}{{Front}}\"')"
+        )
+        _legacy_variant(made, apkg, sql=models + ";")
+    elif case == "two-trees":
+        sql = (
+            "UPDATE cards SET did = 1 WHERE id = (SELECT min(id) FROM cards);"
+            "UPDATE col SET decks = json_set(decks, '$.\"1\"', json('{\"id\": 1, \"name\": \"Other\"}'));"
+        )
+        _legacy_variant(made, apkg, sql=sql)
+    root = tmp_path / "project"
+    root.mkdir()
+    capsys.readouterr()
+    assert _import(apkg, root) == 1
+    err = capsys.readouterr().err
+    assert f"error[{code}]: " in err and message in err, err
+    assert "Traceback" not in err
+    assert _nothing_written(root)
+
+
+def test_an_existing_deck_folder_is_never_overwritten(
+    made: MadeDeck, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _import(made.apkg_current, tmp_path) == 0
+    before = _tree(tmp_path)
+    capsys.readouterr()
+    assert _import(made.apkg_legacy, tmp_path) == 1
+    err = capsys.readouterr().err
+    assert "error[E173]: the deck folder" in err and "already exists" in err and "--deck-folder" in err
+    assert _tree(tmp_path) == before
+    assert _import(made.apkg_legacy, tmp_path, "--deck-folder", "spanish-2") == 0
+    assert (tmp_path / "source" / "spanish-2" / "deck.toml").is_file()
+
+
+def test_dropped_content_is_reported_at_the_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from anki.collection import ExportAnkiPackageOptions
+    from anki.import_export_pb2 import ExportLimit
+
+    col = _collection(tmp_path / "hostile")
+    try:
+        did = col.decks.id("Hostile")
+        note = col.new_note(col.models.by_name("Basic"))
+        note["Front"] = "Safe question"
+        note["Back"] = 'Answer<script>alert(1)</script><img src="x.png" onerror="alert(2)"><a href="javascript:x()">y</a>'
+        col.add_note(note, did)
+        apkg = tmp_path / "hostile.apkg"
+        col.export_anki_package(
+            out_path=str(apkg),
+            options=ExportAnkiPackageOptions(with_scheduling=False, with_media=True, legacy=False),
+            limit=ExportLimit(deck_id=did),
+        )
+        nid = note.id
+    finally:
+        col.close()
+    capsys.readouterr()
+    assert _import(apkg, tmp_path / "project") == 0
+    err = capsys.readouterr().err
+    assert re.search(r"source/hostile/notes\.md:5:1: warning\[E177\]: note \d+ \(guid .*\): dropped ", err), err
+    assert f"note {nid} " in err
+    for dropped in ("`<script>` element", "event handler `onerror`", "link to `javascript:x()`", "image `x.png`"):
+        assert dropped in err, err
+    text = (tmp_path / "project" / "source" / "hostile" / "notes.md").read_text()
+    assert "script" not in text and "alert" not in text and "javascript" not in text
+    assert "Answer" in text and "y" in text

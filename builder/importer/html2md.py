@@ -373,8 +373,9 @@ def _prepare(soup: BeautifulSoup, result: Converted) -> None:
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         result.dropped["HTML comment"] += 1
         comment.extract()
+    in_code = {id(inner) for pre in soup.find_all("pre") for inner in pre.find_all(True)}
     for tag in list(soup.find_all(True)):
-        if tag.decomposed or tag.find_parent("pre") is not None:
+        if tag.decomposed or id(tag) in in_code:
             # Gone with a dropped parent; or inside code, which keeps only its text anyway.
             continue
         name = tag.name.lower()
@@ -445,6 +446,8 @@ def _paragraphs(markdown: str) -> str:
 def convert_field(source: str, ctx: FieldContext) -> Converted:
     """One field's HTML as Markdown, with what was dropped."""
     result = Converted("", True)
+    if not source.strip():
+        return result
     if _OPEN in source or _CLOSE in source:
         result.dropped["private-use characters U+E000/U+E001"] += 1
         source = source.replace(_OPEN, "").replace(_CLOSE, "")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from builder import cloze
 from builder.importer.apkg import MediaEntry, Package, PackageCard, PackageDeck, PackageNote, PackageNotetype
-from builder.importer.html2md import FieldContext, convert_field, escape_text
+from builder.importer.html2md import Converted, FieldContext, convert_field, escape_text
 from builder.manifest import visible_text
 from builder.media import media_stem
 from builder.models import NOTE_ID_RE, TAG_PATTERN
@@ -230,12 +230,26 @@ class _Note:
     tags: tuple[str, ...] = ()
 
 
+def _convert_cached(value: str, ctx: FieldContext, cache: dict[tuple[str, frozenset[str]], Converted]) -> Converted:
+    """Decks repeat fields (empty ones, shared extras): each distinct field of a notetype is converted once."""
+    key = (value, ctx.reserved_headings)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = convert_field(value, ctx)
+    return Converted(found.markdown, found.inline, Counter(found.dropped), list(found.media))
+
+
 def _convert_note(
-    note: PackageNote, notetype: PackageNotetype, key: str, deck: str, media: Mapping[str, str]
+    note: PackageNote,
+    notetype: PackageNotetype,
+    key: str,
+    deck: str,
+    media: Mapping[str, str],
+    cache: dict[tuple[str, frozenset[str]], Converted],
 ) -> _Note:
     names = [f.name for f in notetype.fields]
     ctx = FieldContext(media, frozenset(names))
-    converted = [convert_field(value, ctx) for value in note.fields]
+    converted = [_convert_cached(value, ctx, cache) for value in note.fields]
     dropped: Counter[str] = Counter()
     for c in converted:
         dropped.update(c.dropped)
@@ -405,6 +419,7 @@ def plan_notes(
     for card in package.cards:
         cards[card.note_id].append(card)
     notes: list[_Note] = []
+    cache: dict[tuple[str, frozenset[str]], Converted] = {}
     for note in package.notes:
         notetype = package.notetype(note.notetype_id)
         problem = _fields_ok(note, notetype)
@@ -414,7 +429,8 @@ def plan_notes(
         if problem is not None or notetype is None:
             layout.skipped.append((note, problem or ""))
             continue
-        converted = _convert_note(note, notetype, notetype_keys[notetype.id], decks[own[0].deck_id].name, media)
+        deck = decks[own[0].deck_id].name
+        converted = _convert_note(note, notetype, notetype_keys[notetype.id], deck, media, cache)
         if len({c.deck_id for c in own}) > 1:
             converted.dropped["cards in several decks (the note goes to its first card's deck)"] += 1
         converted.tags = _tags(note, converted.dropped)
