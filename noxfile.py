@@ -66,7 +66,7 @@ def record(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the test suite: builds fixture decks and imports them with the real Anki backend."""
-    _install(session, "diagrams", "preview", "test")
+    _install(session, "diagrams", "preview", "test", "import")
     session.run("pytest", *session.posargs)
 
 
@@ -106,6 +106,6 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over builder/."""
-    _install(session, "diagrams", "preview")
+    _install(session, "diagrams", "preview", "import")
     session.install(*CONSTRAINTS, "mypy", "types-PyYAML", "types-Pygments")
     session.run("mypy", "--strict", "builder")

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from builder.config import load_deck_config
 from builder.diagnostics import BuildFailed, Diagnostics, Location
-from builder.ids import note_guid
 from builder.figures import Figures, render_figures
+from builder.ids import note_guid
 from builder.lint import check_duplicate_fronts, lint_note
 from builder.media import MediaLibrary
 from builder.models import Deck, DeckConfig, MediaFile, NoteKind, NoteSpec, RenderedNote

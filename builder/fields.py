@@ -131,7 +131,7 @@ def note_notetype(
             "of its fields, e.g. a `### <Field name>` section",
             len(key),
         )
-    layout, problems = field_layout(raw, notetype)
+    _, problems = field_layout(raw, notetype)
     for line, message in problems:
         diagnostics.error(Location(source.path, line, 1), "E185", message)
     return True, notetype

@@ -22,9 +22,9 @@ from pygments.util import ClassNotFound
 from builder import cloze
 from builder.diagrams import ENGINES
 from builder.diagrams.occlusion import mask_cloze
+from builder.fields import field_layout
 from builder.figures import Figures
 from builder.ids import content_hash, note_guid
-from builder.fields import field_layout
 from builder.manifest import front_text, visible_text
 from builder.markdown import parser
 from builder.media import SOUND_PREFIX, MediaLibrary
@@ -217,7 +217,9 @@ def source_field(sources: Sequence[str]) -> str:
     return f"Source: {links}"
 
 
-def _finish_custom(spec: NoteSpec, rendered: RenderedFields, deck_id: int, deck: str, notetype: DeckNotetype) -> RenderedNote:
+def _finish_custom(
+    spec: NoteSpec, rendered: RenderedFields, deck_id: int, deck: str, notetype: DeckNotetype
+) -> RenderedNote:
     deck_name = spec.deck_name(deck)
     fields = rendered.fields
     return RenderedNote.model_construct(

@@ -80,7 +80,7 @@ def fill_collection(col: Collection, media: Path) -> None:
     _copy_with_fields(col, "Basic", "Vocabulary", ["Example", "Audio", "Notes"])
     _copy_with_fields(col, "Cloze", "Cloze with Source", ["Source notes"])
     top, verbs, irregular, nouns = DECK, f"{DECK}::Verbs", f"{DECK}::Verbs::Irregular", f"{DECK}::Nouns & Things"
-    _note(col, "Basic", top, {"Front": "<b>hola</b>", "Back": "hello<br><img src=\"casa.png\">"}, ["lang::es"])
+    _note(col, "Basic", top, {"Front": "<b>hola</b>", "Back": 'hello<br><img src="casa.png">'}, ["lang::es"])
     _note(
         col,
         "Basic",
@@ -98,7 +98,7 @@ def fill_collection(col: Collection, media: Path) -> None:
         {
             "Front": "Conjugate <u>ser</u> (present)",
             "Back": "<table><tr><th>person</th><th>form</th></tr><tr><td>yo</td><td>soy</td></tr>"
-            "<tr><td>tú</td><td><span style=\"color: rgb(255, 0, 0);\">eres</span></td></tr></table>",
+            '<tr><td>tú</td><td><span style="color: rgb(255, 0, 0);">eres</span></td></tr></table>',
         },
         ["lang::es::grammar"],
     )
@@ -108,8 +108,8 @@ def fill_collection(col: Collection, media: Path) -> None:
         top,
         {
             "Front": "How do you print <code>hola</code> in Python?",
-            "Back": "<pre><code class=\"language-python\">print(\"hola\")  # 4 &lt; 5</code></pre>"
-            "See <a href=\"https://docs.python.org/3/\">the docs</a>.",
+            "Back": '<pre><code class="language-python">print("hola")  # 4 &lt; 5</code></pre>'
+            'See <a href="https://docs.python.org/3/">the docs</a>.',
         },
         ["code"],
     )
@@ -155,7 +155,7 @@ def fill_collection(col: Collection, media: Path) -> None:
         "{{c2::image-occlusion:ellipse:left=.5:top=.5:rx=.1:ry=.1:oi=1}}"
     )
     col.add_image_occlusion_note(io["id"], str(media / "map of spain.png"), occlusions, "Regions", "North, south", [])
-    io_note = max(col.find_notes("note:\"Image Occlusion\""))
+    io_note = max(col.find_notes('note:"Image Occlusion"'))
     col.set_deck(col.card_ids_of_note(io_note), col.decks.id(top))
 
 

@@ -125,8 +125,9 @@ def test_rebuilt_notes_show_what_the_originals_showed(made: MadeDeck, fmt: str, 
         for cid in old.find_cards(""):
             card = old.get_card(cid)
             (twin,) = [
-                new.get_card(c) for c in new.find_cards("") if new.get_card(c).note().guid == card.note().guid
-                and new.get_card(c).ord == card.ord
+                new.get_card(c)
+                for c in new.find_cards("")
+                if new.get_card(c).note().guid == card.note().guid and new.get_card(c).ord == card.ord
             ]
             assert old.decks.name(card.did) == new.decks.name(twin.did)
     finally:
@@ -143,7 +144,7 @@ def test_written_markdown_reads_naturally(made: MadeDeck, tmp_path: Path) -> Non
     assert "## **hola**\n<!-- id: hola\nguid: " in notes
     assert "hello\\\n![](spanish-essentials/casa.png)" in notes
     assert "- **el** (masculine)\n- **la** (feminine)\n\nPlural: los, las" in notes
-    assert "| tú | <span style=\"color: rgb(255, 0, 0)\">eres</span> |" in notes
+    assert '| tú | <span style="color: rgb(255, 0, 0)">eres</span> |' in notes
     assert '```python\nprint("hola")  # 4 < 5\n```' in notes and "[the docs](https://docs.python.org/3/)" in notes
     assert "$A = \\pi r^2$ and $$C = 2\\pi r$$" in notes
     assert "## {{c1::Madrid}} is the capital of {{c2::Spain::country}}\n" in notes
@@ -228,9 +229,8 @@ def test_a_2000_note_deck_imports_in_seconds(tmp_path: Path, capsys: pytest.Capt
             note["Back"] = f"Answer {i}<br><ul><li>point {i}</li><li>\\(x_{{{i}}}\\)</li></ul>"
             note.tags = [f"topic::{i % 37}"]
             col.add_note(note, did)
-        from anki.import_export_pb2 import ExportLimit
-
         from anki.collection import ExportAnkiPackageOptions
+        from anki.import_export_pb2 import ExportLimit
 
         apkg = tmp_path / "big.apkg"
         col.export_anki_package(
@@ -315,14 +315,12 @@ def test_bad_packages_are_reported_and_write_nothing(
     elif case == "unsafe-media":
         _legacy_variant(made, apkg, media={"0": "../../outside.png", "1": "hola.mp3", "2": "casa.png"})
     elif case == "bad-template":
-        models = (
-            "UPDATE col SET models = replace(models, '\"qfmt\":\"{{Front}}\"', '\"qfmt\":\"{{#Front}}{{Front}}\"')"
-        )
+        models = 'UPDATE col SET models = replace(models, \'"qfmt":"{{Front}}"\', \'"qfmt":"{{#Front}}{{Front}}"\')'
         _legacy_variant(made, apkg, sql=models + ";")
     elif case == "two-trees":
         sql = (
             "UPDATE cards SET did = 1 WHERE id = (SELECT min(id) FROM cards);"
-            "UPDATE col SET decks = json_set(decks, '$.\"1\"', json('{\"id\": 1, \"name\": \"Other\"}'));"
+            'UPDATE col SET decks = json_set(decks, \'$."1"\', json(\'{"id": 1, "name": "Other"}\'));'
         )
         _legacy_variant(made, apkg, sql=sql)
     root = tmp_path / "project"
@@ -358,7 +356,9 @@ def test_dropped_content_is_reported_at_the_note(tmp_path: Path, capsys: pytest.
         did = col.decks.id("Hostile")
         note = col.new_note(col.models.by_name("Basic"))
         note["Front"] = "Safe question"
-        note["Back"] = 'Answer<script>alert(1)</script><img src="x.png" onerror="alert(2)"><a href="javascript:x()">y</a>'
+        note["Back"] = (
+            'Answer<script>alert(1)</script><img src="x.png" onerror="alert(2)"><a href="javascript:x()">y</a>'
+        )
         col.add_note(note, did)
         apkg = tmp_path / "hostile.apkg"
         col.export_anki_package(

@@ -162,7 +162,9 @@ def _decompress(data: bytes, name: str) -> bytes:
         with zstandard.ZstdDecompressor().stream_reader(data) as reader:
             out = reader.read(MAX_MEMBER_BYTES + 1)
     except zstandard.ZstdError as exc:
-        raise PackageError(f"`{name}` is not valid zstd data ({exc}); the package is damaged. Export it again") from None
+        raise PackageError(
+            f"`{name}` is not valid zstd data ({exc}); the package is damaged. Export it again"
+        ) from None
     if len(out) > MAX_MEMBER_BYTES:
         raise PackageError(f"`{name}` unpacks to more than {MAX_MEMBER_BYTES:,} bytes; expected a deck, not a zip bomb")
     return out
@@ -172,7 +174,9 @@ def _member(archive: zipfile.ZipFile, name: str, compressed: bool) -> bytes:
     try:
         info = archive.getinfo(name)
     except KeyError:
-        raise PackageError(f"the package has no `{name}` member; it is damaged or incomplete. Export it again") from None
+        raise PackageError(
+            f"the package has no `{name}` member; it is damaged or incomplete. Export it again"
+        ) from None
     if info.file_size > MAX_MEMBER_BYTES:
         raise PackageError(f"`{name}` is {info.file_size:,} bytes; expected less than {MAX_MEMBER_BYTES:,}")
     try:
@@ -215,7 +219,9 @@ def _database(data: bytes, name: str) -> sqlite3.Connection:
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
         connection.close()
-        raise PackageError(f"`{name}` is not an SQLite database ({exc}); the package is damaged. Export it again") from None
+        raise PackageError(
+            f"`{name}` is not an SQLite database ({exc}); the package is damaged. Export it again"
+        ) from None
     return connection
 
 
@@ -383,7 +389,9 @@ def read_package(path: Path) -> Package:
             media = _media(archive, layout)
             data = _member(archive, name, compressed)
         except pw.WireError as exc:
-            raise PackageError(f"the media list is not readable ({exc}); the package is damaged. Export it again") from None
+            raise PackageError(
+                f"the media list is not readable ({exc}); the package is damaged. Export it again"
+            ) from None
     with closing(_database(data, name)) as db:
         try:
             tables = _has_table(db, "notetypes")

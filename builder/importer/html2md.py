@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, Tag
 from markdownify import MarkdownConverter
 
 #: Private-use characters that frame a placeholder; Anki fields never contain them in practice, and if one does
@@ -119,7 +119,9 @@ def escape_text(text: str, *, table: bool = False) -> str:
     text = _ENTITY_LIKE.sub(r"\\&", text)
     if not table:
         text = text.replace(r"\|", "|")
-    return _LINE_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2).isdigit() else "\\" + m.group(2)), text)
+    return _LINE_START.sub(
+        lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2).isdigit() else "\\" + m.group(2)), text
+    )
 
 
 def literal(text: str) -> str:
@@ -132,7 +134,11 @@ def media_reference(path: str) -> str:
     return quote(path, safe="/-_.~!$&'*+,;=:@")
 
 
-class _Converter(MarkdownConverter):
+#: markdownify's stubs declare only its public entry points; the conversion hooks we override are untyped.
+_Base: Any = MarkdownConverter
+
+
+class _Converter(_Base):  # type: ignore[misc]
     def __init__(self, ctx: FieldContext, result: Converted, placeholders: list[tuple[str, str]]) -> None:
         super().__init__(
             heading_style="atx",
@@ -241,7 +247,7 @@ class _Converter(MarkdownConverter):
 
     # Blocks -------------------------------------------------------------------------------------------------
 
-    def convert_hN(self, n: int, el: Tag, text: str, parent_tags: set[str]) -> str:  # noqa: N802
+    def convert_hN(self, n: int, el: Tag, text: str, parent_tags: set[str]) -> str:
         text = re.sub(r"\s+", " ", text.replace("\\\n", " ")).strip()
         if not text:
             return ""
@@ -260,7 +266,7 @@ class _Converter(MarkdownConverter):
         return f"\n\n{fence}{language}\n{code}\n{fence}\n\n"
 
     def convert_div(self, el: Tag, text: str, parent_tags: set[str]) -> str:
-        classes = el.get("class") or []
+        classes: list[str] = list(el.get("class") or [])
         if "highlight" in classes and el.find("pre") is not None:
             return text
         return super().convert_div(el, text, parent_tags)  # type: ignore[no-any-return]
@@ -322,7 +328,8 @@ def _table(converter: _Converter, table: Tag) -> str:
             continue
         cells = []
         for cell in tr.find_all(["td", "th"], recursive=False):
-            span = int(cell.get("colspan", "1")) if str(cell.get("colspan", "1")).isdigit() else 1
+            colspan = str(cell.get("colspan", "1"))
+            span = int(colspan) if colspan.isdigit() else 1
             if span > 1 or str(cell.get("rowspan", "1")) not in ("", "1"):
                 converter.result.dropped["merged table cells"] += 1
             parent = {"td", "_inline"}
@@ -468,5 +475,3 @@ def convert_field(source: str, ctx: FieldContext) -> Converted:
 
 #: Markdown that only works at the start of a block: a heading field cannot hold it.
 _BLOCK_START = re.compile(r"^(?:\$\$|<h[1-6]>|\||!\[|```)")
-
-

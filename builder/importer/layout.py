@@ -99,7 +99,11 @@ def slugify(text: str, fallback: str, limit: int = 48) -> str:
 
 def yaml_string(text: str, *, quote: bool = False) -> str:
     """A YAML scalar for `text`: plain when safe, else double-quoted; `>` escaped so `-->` never appears."""
-    if not quote and _PLAIN_YAML.match(text) and text.lower() not in ("yes", "no", "on", "off", "true", "false", "null", "y", "n"):
+    if (
+        not quote
+        and _PLAIN_YAML.match(text)
+        and text.lower() not in ("yes", "no", "on", "off", "true", "false", "null", "y", "n")
+    ):
         return text
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace(">", "\\x3e").replace("\n", "\\n")
     return f'"{escaped}"'
@@ -410,9 +414,7 @@ def _fields_ok(note: PackageNote, notetype: PackageNotetype | None) -> str | Non
     return None
 
 
-def plan_notes(
-    package: Package, folder: str, media: Mapping[str, str], notetype_keys: Mapping[int, str]
-) -> Layout:
+def plan_notes(package: Package, folder: str, media: Mapping[str, str], notetype_keys: Mapping[int, str]) -> Layout:
     top, decks = top_deck(package)
     layout = Layout(top.name, top.id)
     cards: dict[int, list[PackageCard]] = defaultdict(list)
@@ -438,8 +440,8 @@ def plan_notes(
         notes.append(converted)
     _assign_slugs(notes)
     by_deck: dict[str, list[_Note]] = defaultdict(list)
-    for note in notes:
-        by_deck[_deck_path(note.deck, top.name)].append(note)
+    for written in notes:
+        by_deck[_deck_path(written.deck, top.name)].append(written)
     stems = _file_names(by_deck)
     cards_of = {nid: tuple(c.ord for c in sorted(cs, key=lambda c: c.ord)) for nid, cs in cards.items()}
     for deck_path in sorted(by_deck):
@@ -449,15 +451,15 @@ def plan_notes(
             name = f"{stems[deck_path]}.md" if part == 1 else f"{stems[deck_path]}.part{part:03d}.md"
             reports: list[tuple[_Note, int]] = []
             layout.files[name] = _file_text(deck_path, chunk, reports)
-            for note, line in reports:
-                p = note.package
+            for done, line in reports:
+                p = done.package
                 layout.notes.append(
                     NoteReport(
-                        p.id, p.guid, name, line, note.slug, tuple(_describe(note.dropped)), cards_of[p.id],
+                        p.id, p.guid, name, line, done.slug, tuple(_describe(done.dropped)), cards_of[p.id],
                         p.mtime, p.notetype_id, p.fields,
                     )
                 )  # fmt: skip
-    used = {m for n in notes for m in _media_in(n)}
+    used = {m for written in notes for m in _media_in(written)}
     entries = {e.name: e for e in package.media}
     layout.media = {path: entries[name] for name, path in media.items() if path in used}
     layout.unused_media = len(media) - len(layout.media)
@@ -476,7 +478,7 @@ def _media_in(note: _Note) -> set[str]:
 
 
 def _describe(dropped: Counter[str]) -> list[str]:
-    return [f"{what} ({count}×)" if count > 1 else what for what, count in sorted(dropped.items())]
+    return [f"{what} ({count} times)" if count > 1 else what for what, count in sorted(dropped.items())]
 
 
 def original_visible(html_text: str) -> str:

@@ -45,6 +45,8 @@ BASELINE_SUFFIX = "-anki"
 
 def baseline_version(version: str) -> str:
     return f"{version.split('.', 1)[0]}.0.0{BASELINE_SUFFIX}"
+
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE)
 _SOUND = re.compile(r"\[sound:([^\]]+)\]")

@@ -33,7 +33,9 @@ NOTETYPES_DIR = "notetypes"
 KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 _KEY = re.compile(KEY_PATTERN)
 #: Anki refuses these in field names (they would break its template syntax); a name is also one line.
-FieldName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^:{}\"\s#^/](?:[^:{}\"\n]*\S)?$")]
+FieldName = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^:{}\"\s#^/](?:[^:{}\"\n]*\S)?$")
+]
 AnkiId = Annotated[int, Field(ge=-(2**63), lt=2**63)]
 _CODES = {"syntax": "E180", "unknown": "E181", "invalid": "E181"}
 
