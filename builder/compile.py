@@ -235,6 +235,13 @@ def _guid(note: RenderedNote | NoteSpec, deck_id: int) -> str:
     return note.guid or note_guid(deck_id, note.note_id)
 
 
+def _explicit(note: RenderedNote | NoteSpec, deck_id: int) -> bool:
+    """Whether the note's GUID was written in its metadata rather than derived from its id."""
+    if isinstance(note, RenderedNote):
+        return note.guid != note_guid(deck_id, note.note_id)
+    return note.guid is not None
+
+
 def _deck_key(source: DeckSource, config: DeckConfig | None, diagnostics: Diagnostics) -> DeckKey:
     """The deck's identity and its own notetypes, whose ids must not be those of its built-in notetypes."""
     notetypes = load_deck_notetypes(source.folder, diagnostics)
@@ -294,7 +301,8 @@ def compile_decks(options: Options, diagnostics: Diagnostics, cache: NoteCache |
                 diagnostics.extend(unit.diagnostics)
             notes = [note for unit in units for note in unit.notes]
             check_unique_ids(notes, diagnostics)
-            check_unique_guids([(_guid(note.result, key.id), note.location) for note in notes], diagnostics)
+            guids = [(_guid(note.result, key.id), note.location, _explicit(note.result, key.id)) for note in notes]
+            check_unique_guids(guids, diagnostics)
             if config is not None:
                 decks.append(_DeckUnits(source, config, units, key))
         _check_decks_distinct(decks, diagnostics)

@@ -286,12 +286,13 @@ class Identified(Protocol):
     def location(self) -> Location: ...
 
 
-def check_unique_guids(notes: Sequence[tuple[str, Location]], diagnostics: Diagnostics) -> None:
-    """GUIDs (explicit or derived) are unique in the deck: Anki would merge two notes into one."""
-    first: dict[str, Location] = {}
-    for guid, location in notes:
-        seen = first.setdefault(guid, location)
-        if seen is not location:
+def check_unique_guids(notes: Sequence[tuple[str, Location, bool]], diagnostics: Diagnostics) -> None:
+    """GUIDs are unique in the deck: Anki would merge two notes into one. Each entry says whether the GUID was
+    written in the note (`guid:`); two derived ones only agree when the ids do, which E035 reports."""
+    first: dict[str, tuple[Location, bool]] = {}
+    for guid, location, explicit in notes:
+        seen, seen_explicit = first.setdefault(guid, (location, explicit))
+        if seen is not location and (explicit or seen_explicit):
             diagnostics.error(
                 location,
                 "E186",
