@@ -57,6 +57,8 @@ def _copy_with_fields(col: Collection, stock: str, name: str, extra: list[str]) 
         template = notetype["tmpls"][0]
         template["afmt"] += "\n{{#Example}}<div class=example>{{Example}}</div>{{/Example}}\n{{Audio}}"
     notetype["css"] += "\n.example { font-style: italic; color: #555; }\n"
+    if stock == "Basic":
+        notetype["css"] += '@font-face { font-family: accent; src: url("_accent.woff2"); }\n'
     return int(col.models.add_dict(notetype).id)
 
 
@@ -75,7 +77,8 @@ def fill_collection(col: Collection, media: Path) -> None:
     (media / "casa.png").write_bytes(png(40, 30, (200, 80, 40)))
     (media / "map of spain.png").write_bytes(png(120, 90, (40, 120, 200)))
     (media / "hola.mp3").write_bytes(MP3)
-    for name in ("casa.png", "map of spain.png", "hola.mp3"):
+    (media / "_accent.woff2").write_bytes(b"wOF2 not really a font")
+    for name in ("casa.png", "map of spain.png", "hola.mp3", "_accent.woff2"):
         col.media.add_file(str(media / name))
     _copy_with_fields(col, "Basic", "Vocabulary", ["Example", "Audio", "Notes"])
     _copy_with_fields(col, "Cloze", "Cloze with Source", ["Source notes"])

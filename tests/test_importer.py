@@ -135,8 +135,12 @@ def test_rebuilt_notes_show_what_the_originals_showed(made: MadeDeck, fmt: str, 
         new.close()
 
 
-def test_written_markdown_reads_naturally(made: MadeDeck, tmp_path: Path) -> None:
+def test_written_markdown_reads_naturally(made: MadeDeck, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
     assert _import(made.apkg_current, tmp_path) == 0
+    err = capsys.readouterr().err
+    assert "notetypes/vocabulary/notetype.toml:1:1: warning[E177]: notetype `Vocabulary` loads `_accent.woff2`" in err
+    assert err.count("warning[") == 1, err
     deck = tmp_path / "source" / "spanish-essentials"
     toml = (deck / "deck.toml").read_text()
     assert toml.startswith(f'name = "{DECK}"\nid = ') and 'version = "1.0.0"' in toml

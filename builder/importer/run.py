@@ -19,7 +19,7 @@ from pathlib import Path
 
 from builder.compile import CompiledDeck, compile_decks
 from builder.diagnostics import BuildFailed, Diagnostic, Diagnostics, Location
-from builder.importer.apkg import Package, PackageError, read_package
+from builder.importer.apkg import Package, PackageError, PackageNotetype, read_package
 from builder.importer.layout import (
     Layout,
     LayoutError,
@@ -208,7 +208,7 @@ def _write_and_check(
     package: Package,
     folder: str,
     layout: Layout,
-    notetypes: list,  # type: ignore[type-arg]
+    notetypes: list[PackageNotetype],
     keys: dict[int, str],
     diagnostics: Diagnostics,
 ) -> ImportResult | None:
@@ -250,6 +250,7 @@ def _write_and_check(
         _verify(package, layout, compiled, prefix, diagnostics, shown)
         _record_baseline(compiled, package, layout, deck_dir, prefix, shown)
         _report(layout, diagnostics, shown)
+        _report_template_media(package, notetypes, keys, diagnostics, shown)
         final_media.parent.mkdir(parents=True, exist_ok=True)
         final_source.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(media_dir / folder), str(final_media))
@@ -279,6 +280,26 @@ def _record_baseline(
     target = deck_dir / RELEASES_DIR / f"{version}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
+
+
+_TEMPLATE_MEDIA = re.compile(r"[\"'(]\s*(_[^\"'()\s<>]+)")
+
+
+def _report_template_media(
+    package: Package, notetypes: list[PackageNotetype], keys: dict[int, str], diagnostics: Diagnostics, shown: str
+) -> None:
+    """Files named `_...` that templates or CSS load (fonts, scripts): learners have them, the build does not ship them."""
+    in_package = {entry.name for entry in package.media}
+    for nt in notetypes:
+        used = set(_TEMPLATE_MEDIA.findall(nt.css + "".join(t.question + t.answer for t in nt.templates)))
+        for name in sorted(used & in_package):
+            diagnostics.warning(
+                Location(f"{shown}/notetypes/{keys[nt.id]}/notetype.toml"),
+                "E177",
+                f"notetype `{nt.name}` loads `{name}` from its templates or CSS; the build does not ship template "
+                "media yet, so only learners who had the original deck have it. Inline it in style.css or keep "
+                "the original package's file available",
+            )
 
 
 def _report(layout: Layout, diagnostics: Diagnostics, shown: str) -> None:
