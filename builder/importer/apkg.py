@@ -18,11 +18,33 @@ import sqlite3
 import zipfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from builder.importer import protowire as pw
+from builder.importer.model import (
+    MediaEntry,
+    Package,
+    PackageCard,
+    PackageDeck,
+    PackageField,
+    PackageNote,
+    PackageNotetype,
+    PackageTemplate,
+)
+
+__all__ = [
+    "MediaEntry",
+    "Package",
+    "PackageCard",
+    "PackageDeck",
+    "PackageError",
+    "PackageField",
+    "PackageNote",
+    "PackageNotetype",
+    "PackageTemplate",
+    "read_package",
+]
 
 #: The archive member of each layout, by the `meta` member's version number (1 and 2 are legacy).
 _COLLECTIONS = {1: "collection.anki2", 2: "collection.anki21", 3: "collection.anki21b"}
@@ -32,108 +54,6 @@ MAX_MEMBER_BYTES = 2 * 1024 * 1024 * 1024
 
 class PackageError(Exception):
     """The package cannot be read; the message says what was found and what was expected."""
-
-
-@dataclass(frozen=True)
-class PackageField:
-    name: str
-    #: Anki's field id (Anki 23.10+), which it matches fields by; None in older packages (matched by name).
-    id: int | None
-    #: Image Occlusion finds its fields by tag.
-    tag: int | None = None
-    prevent_deletion: bool = False
-    font: str = "Arial"
-    size: int = 20
-    rtl: bool = False
-    sticky: bool = False
-    plain_text: bool = False
-    collapsed: bool = False
-    exclude_from_search: bool = False
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class PackageTemplate:
-    name: str
-    id: int | None
-    question: str
-    answer: str
-    browser_question: str = ""
-    browser_answer: str = ""
-    browser_font: str = ""
-    browser_size: int = 0
-
-
-@dataclass(frozen=True)
-class PackageNotetype:
-    id: int
-    name: str
-    mtime: int
-    cloze: bool
-    sort_field: int
-    css: str
-    fields: tuple[PackageField, ...]
-    templates: tuple[PackageTemplate, ...]
-    latex_pre: str = ""
-    latex_post: str = ""
-    latex_svg: bool = False
-    original_stock_kind: int = 0
-
-
-@dataclass(frozen=True)
-class PackageDeck:
-    id: int
-    #: The full name, levels joined with `::`.
-    name: str
-    description: str = ""
-    filtered: bool = False
-
-
-@dataclass(frozen=True)
-class PackageNote:
-    id: int
-    guid: str
-    notetype_id: int
-    mtime: int
-    tags: tuple[str, ...]
-    fields: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class PackageCard:
-    id: int
-    note_id: int
-    #: The card's home deck (its original deck when it sits in a filtered deck).
-    deck_id: int
-    ord: int
-
-
-@dataclass(frozen=True)
-class MediaEntry:
-    name: str
-    #: The archive member holding the file.
-    member: str
-
-
-@dataclass(frozen=True)
-class Package:
-    path: Path
-    #: `anki2`, `anki21` or `anki21b`: which layout the package has.
-    layout: str
-    notetypes: tuple[PackageNotetype, ...]
-    decks: tuple[PackageDeck, ...]
-    notes: tuple[PackageNote, ...]
-    cards: tuple[PackageCard, ...]
-    media: tuple[MediaEntry, ...]
-    compressed: bool = field(default=False, repr=False)
-
-    def notetype(self, notetype_id: int) -> PackageNotetype | None:
-        return next((nt for nt in self.notetypes if nt.id == notetype_id), None)
-
-    def read_media(self, entry: MediaEntry) -> bytes:
-        """One media file's bytes (decompressed in the current layout)."""
-        with _open_zip(self.path) as archive:
-            return _member(archive, entry.member, self.compressed)
 
 
 @contextmanager
@@ -170,7 +90,7 @@ def _decompress(data: bytes, name: str) -> bytes:
     return out
 
 
-def _member(archive: zipfile.ZipFile, name: str, compressed: bool) -> bytes:
+def read_member(archive: zipfile.ZipFile, name: str, compressed: bool) -> bytes:
     try:
         info = archive.getinfo(name)
     except KeyError:
@@ -363,7 +283,7 @@ def _table_decks(db: sqlite3.Connection) -> tuple[PackageDeck, ...]:
 def _media(archive: zipfile.ZipFile, layout: int) -> tuple[MediaEntry, ...]:
     if "media" not in archive.namelist():
         return ()
-    data = _member(archive, "media", layout == 3)
+    data = read_member(archive, "media", layout == 3)
     if layout != 3:
         try:
             mapping = json.loads(data)
@@ -387,7 +307,7 @@ def read_package(path: Path) -> Package:
         compressed = layout == 3
         try:
             media = _media(archive, layout)
-            data = _member(archive, name, compressed)
+            data = read_member(archive, name, compressed)
         except pw.WireError as exc:
             raise PackageError(
                 f"the media list is not readable ({exc}); the package is damaged. Export it again"

@@ -22,20 +22,23 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from bs4 import BeautifulSoup, Comment, Tag
 from markdownify import MarkdownConverter
 
-#: Private-use characters that frame a placeholder; Anki fields never contain them in practice, and if one does
-#: it is replaced (and reported) before anything else happens.
-_OPEN, _CLOSE = "\ue000", "\ue001"
-_PLACEHOLDER = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
-_MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.DOTALL)
-_SOUND = re.compile(r"\[sound:([^\]\n]+)\]")
-_LATEX = re.compile(r"\[latex\].*?\[/latex\]|\[\$\$\].*?\[/\$\$\]|\[\$\].*?\[/\$\]", re.DOTALL | re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>")
-_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+from builder.importer.textparts import (
+    CLOSE,
+    OPEN,
+    PLACEHOLDER,
+    SOUND,
+    cut_out,
+    escape_text,
+    literal,
+    media_reference,
+    paragraphs,
+)
+
+__all__ = ["Converted", "FieldContext", "convert_field", "escape_text", "literal", "media_reference"]
 
 #: Elements whose content is dropped with them (they run, embed or style something, or collect input).
 _DROP_WITH_CONTENT = frozenset(
@@ -75,14 +78,6 @@ _CSS_VALUE = re.compile(r"^[#(),.%\w\s-]{1,60}$")
 _SAFE_LINK = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
 _LANGUAGE_CLASS = re.compile(r"^(?:language|lang)-([\w+#.-]+)$")
 
-#: Characters escaped wherever they appear in text: each would start Markdown syntax.
-_ESCAPE_ALWAYS = re.compile(r"([\\`*\[\]<$~|])")
-#: `_` starts emphasis except between two letters or digits (snake_case stays readable).
-_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
-_ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")
-#: A text that starts a line could start a block: a heading, quote, list item, thematic break or setext line.
-_LINE_START = re.compile(r"^([ \t]*)(#|>|[-+](?=[\s-]|$)|\d{1,9}(?=[.)](?:\s|$))|=)")
-
 
 def allowed_html(tag: str) -> bool:
     """Whether an element may stay as inline HTML. The one place to switch to the project's sanitiser."""
@@ -110,28 +105,6 @@ class Converted:
     dropped: Counter[str] = field(default_factory=Counter)
     #: Media paths (under media/) the Markdown references, in order of first use.
     media: list[str] = field(default_factory=list)
-
-
-def escape_text(text: str, *, table: bool = False) -> str:
-    """Text as Markdown that renders as exactly this text (placeholders excepted)."""
-    text = _ESCAPE_ALWAYS.sub(r"\\\1", text)
-    text = _UNDERSCORE.sub(r"\\_", text)
-    text = _ENTITY_LIKE.sub(r"\\&", text)
-    if not table:
-        text = text.replace(r"\|", "|")
-    return _LINE_START.sub(
-        lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2).isdigit() else "\\" + m.group(2)), text
-    )
-
-
-def literal(text: str) -> str:
-    """Any text as Markdown that renders verbatim: every ASCII punctuation character backslash-escaped."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
-
-
-def media_reference(path: str) -> str:
-    """A media path as a Markdown link destination: percent-encoded where Markdown or URLs need it."""
-    return quote(path, safe="/-_.~!$&'*+,;=:@")
 
 
 #: markdownify's stubs declare only its public entry points; the conversion hooks we override are untyped.
@@ -162,7 +135,7 @@ class _Converter(_Base):  # type: ignore[misc]
     def process_text(self, el: Any, parent_tags: set[str] | None = None) -> str:
         text: str = super().process_text(el, parent_tags=parent_tags)
         raw = bool(parent_tags and "_noformat" in parent_tags)
-        return _PLACEHOLDER.sub(lambda m: self.placeholders[int(m.group(1))][1 if raw else 0], text)
+        return PLACEHOLDER.sub(lambda m: self.placeholders[int(m.group(1))][1 if raw else 0], text)
 
     # Inline -------------------------------------------------------------------------------------------------
 
@@ -258,7 +231,7 @@ class _Converter(_Base):  # type: ignore[misc]
 
     def convert_pre(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         code = el.get_text()
-        code = _PLACEHOLDER.sub(lambda m: self.placeholders[int(m.group(1))][1], code).strip("\n")
+        code = PLACEHOLDER.sub(lambda m: self.placeholders[int(m.group(1))][1], code).strip("\n")
         if not code.strip():
             return ""
         language = _code_language(el)
@@ -347,34 +320,6 @@ def _table(converter: _Converter, table: Tag) -> str:
     return "\n".join(lines)
 
 
-def _cut_out(text: str, placeholders: list[tuple[str, str]]) -> str:
-    """Replace MathJax, sound and LaTeX with placeholders: (Markdown form, form inside code)."""
-
-    def keep(markdown: str, raw: str) -> str:
-        placeholders.append((markdown, raw))
-        return f"{_OPEN}{len(placeholders) - 1}{_CLOSE}"
-
-    def math(match: re.Match[str]) -> str:
-        inline = match.group(1) is not None
-        inner = match.group(1) if inline else match.group(2)
-        content = html.unescape(_TAG.sub("", _BR.sub(" ", inner))).replace("\xa0", " ").strip()
-        raw = html.unescape(_TAG.sub("", match.group(0)))
-        if not content:
-            return keep("", raw)
-        return keep(f"${content}$" if inline else f"$${content}$$", raw)
-
-    def sound(match: re.Match[str]) -> str:
-        return keep(match.group(0), html.unescape(match.group(0)))
-
-    def latex(match: re.Match[str]) -> str:
-        raw = html.unescape(_TAG.sub("", _BR.sub("\n", match.group(0))))
-        return keep(literal(raw), raw)
-
-    text = _LATEX.sub(latex, text)
-    text = _MATH.sub(math, text)
-    return _SOUND.sub(sound, text)
-
-
 def _prepare(soup: BeautifulSoup, result: Converted) -> None:
     """Drop what may not reach a card and record it; normalise Anki's line divs."""
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
@@ -419,7 +364,7 @@ def _sound_paths(markdown: str, ctx: FieldContext, result: Converted) -> str:
             result.media.append(path)
         return f"[sound:{path}]"
 
-    return _SOUND.sub(replace, markdown)
+    return SOUND.sub(replace, markdown)
 
 
 def _lines_to_breaks(soup: BeautifulSoup) -> None:
@@ -440,26 +385,16 @@ def _lines_to_breaks(soup: BeautifulSoup) -> None:
         div.unwrap()
 
 
-def _paragraphs(markdown: str) -> str:
-    """Two or more hard breaks in a row are a blank line: a paragraph break. No trailing breaks."""
-    markdown = re.sub(r"(?:\\\n[ \t]*){2,}", "\n\n", markdown)
-    markdown = re.sub(r"\\\n(?=\s*(?:\n|$))", "\n", markdown)
-    markdown = re.sub(r"(?:\\\n|\\$)\s*$", "", markdown)
-    markdown = re.sub(r"(^|\n)[ \t]*\\\n", r"\1", markdown)
-    lines = [line.rstrip() for line in markdown.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
-
-
 def convert_field(source: str, ctx: FieldContext) -> Converted:
     """One field's HTML as Markdown, with what was dropped."""
     result = Converted("", True)
     if not source.strip():
         return result
-    if _OPEN in source or _CLOSE in source:
+    if OPEN in source or CLOSE in source:
         result.dropped["private-use characters U+E000/U+E001"] += 1
-        source = source.replace(_OPEN, "").replace(_CLOSE, "")
+        source = source.replace(OPEN, "").replace(CLOSE, "")
     placeholders: list[tuple[str, str]] = []
-    cut = _cut_out(source, placeholders)
+    cut = cut_out(source, placeholders)
     soup = BeautifulSoup(cut, "html.parser")
     _prepare(soup, result)
     _lines_to_breaks(soup)
@@ -467,7 +402,7 @@ def convert_field(source: str, ctx: FieldContext) -> Converted:
     markdown = converter.convert_soup(soup)
     markdown = markdown.replace("\xa0", " ")
     markdown = _sound_paths(markdown, ctx, result)
-    markdown = _paragraphs(markdown)
+    markdown = paragraphs(markdown)
     result.markdown = markdown
     result.inline = "\n" not in markdown and not _BLOCK_START.match(markdown)
     return result

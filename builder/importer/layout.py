@@ -11,40 +11,25 @@ imported source) gives the same files byte for byte:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from builder import cloze
-from builder.importer.apkg import MediaEntry, Package, PackageCard, PackageDeck, PackageNote, PackageNotetype
 from builder.importer.html2md import Converted, FieldContext, convert_field, escape_text
+from builder.importer.model import MediaEntry, Package, PackageCard, PackageDeck, PackageNote, PackageNotetype
+from builder.importer.names import LayoutError, slugify, yaml_string
 from builder.manifest import visible_text
-from builder.media import media_stem
 from builder.models import NOTE_ID_RE, TAG_PATTERN
 
 #: A deck larger than this is split into several files, each one an editor opens quickly.
 NOTES_PER_FILE = 500
 _TAG_RE = re.compile(TAG_PATTERN)
 _PLAIN_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*(?:::[A-Za-z0-9_./-]+)*$")
-_PLAIN_YAML = re.compile(r"^[A-Za-z][A-Za-z0-9 _./()-]*(?:::[A-Za-z0-9 _./()-]+)*(?<! )$")
 _IO_CLOZE = re.compile(r"\{\{c\d+::image-occlusion:[^}]*\}\}")
-#: A media name our builder gave: a readable stem, then the first 16 hex digits of the file's sha256.
-_BUILT_NAME = re.compile(r"^(.*)-([0-9a-f]{16})$")
 #: Field names become `### <name>` headings; these would not read back as the same text.
 _IO_STOCK_KIND = 6
-
-
-class LayoutError(Exception):
-    """The package cannot become a deck folder (several deck trees, unsafe media names, ...)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -80,86 +65,6 @@ class Layout:
     notetype_keys: dict[int, str] = field(default_factory=dict)
     unused_media: int = 0
     warnings: list[str] = field(default_factory=list)
-
-
-def slugify(text: str, fallback: str, limit: int = 48) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-").split("-")
-    out = ""
-    for word in words:
-        if not word:
-            continue
-        if len(out) + len(word) + 1 > limit:
-            break
-        out = f"{out}-{word}" if out else word
-    if not out and words and words[0]:
-        out = words[0][:limit]
-    return out or fallback
-
-
-def yaml_string(text: str, *, quote: bool = False) -> str:
-    """A YAML scalar for `text`: plain when safe, else double-quoted; `>` escaped so `-->` never appears."""
-    if (
-        not quote
-        and _PLAIN_YAML.match(text)
-        and text.lower() not in ("yes", "no", "on", "off", "true", "false", "null", "y", "n")
-    ):
-        return text
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace(">", "\\x3e").replace("\n", "\\n")
-    return f'"{escaped}"'
-
-
-def toml_string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _safe_media_name(name: str) -> bool:
-    """Anki's own rule for names it accepts on import, plus: nothing that would leave media/."""
-    return not (
-        not name
-        or name in (".", "..")
-        or "/" in name
-        or "\\" in name
-        or "\x00" in name
-        or name.startswith(".")
-        or any(ord(c) < 32 for c in name)
-        or len(name.encode()) > 255
-    )
-
-
-def plan_media(package: Package, folder: str, data: Callable[[MediaEntry], bytes]) -> dict[str, str]:
-    """Package media name → path under media/ (`<folder>/<name>`); LayoutError for names that would leave media/.
-
-    Names become what the build makes of them anyway (lowercase letters, digits and `-`), so the file in media/
-    is the one a learner's card names, less its content hash; a package our builder made gets its names back.
-    """
-    unsafe = [entry.name for entry in package.media if not _safe_media_name(entry.name)]
-    if unsafe:
-        shown = ", ".join(f"`{n[:60]}`" for n in unsafe[:5])
-        raise LayoutError(
-            "E175",
-            f"the package names media files {shown}{' and more' if len(unsafe) > 5 else ''}, which would be "
-            "written outside media/; expected plain file names. The package is damaged or hostile: "
-            "export it again from Anki",
-        )
-    taken: set[str] = set()
-    out: dict[str, str] = {}
-    for entry in sorted(package.media, key=lambda e: e.name):
-        stem, dot, suffix = entry.name.rpartition(".")
-        if not dot or not re.fullmatch(r"[A-Za-z0-9]{1,10}", suffix):
-            stem, suffix = entry.name, ""
-        built = _BUILT_NAME.match(stem)
-        if built and hashlib.sha256(data(entry)).hexdigest()[:16] == built.group(2):
-            stem = built.group(1)
-        stem = media_stem(stem)
-        suffix = f".{suffix.lower()}" if suffix else ""
-        candidate, n = f"{stem}{suffix}", 2
-        while candidate in taken:
-            candidate = f"{stem}-{n}{suffix}"
-            n += 1
-        taken.add(candidate)
-        out[entry.name] = f"{folder}/{candidate}"
-    return out
 
 
 def top_deck(package: Package) -> tuple[PackageDeck, dict[int, PackageDeck]]:

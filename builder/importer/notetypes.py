@@ -10,7 +10,8 @@ import re
 from collections.abc import Iterable
 
 from builder.importer.apkg import PackageField, PackageNotetype
-from builder.importer.layout import LayoutError, heading_fields, slugify, toml_string
+from builder.importer.layout import heading_fields
+from builder.importer.names import LayoutError, slugify, toml_string
 from builder.notetypes.deckdefined import SPECIAL_FIELDS, TemplateSyntaxError, parse_template, referenced_fields
 from builder.notetypes.loader import FieldName, slug
 

@@ -20,17 +20,8 @@ from pathlib import Path
 from builder.compile import CompiledDeck, compile_decks
 from builder.diagnostics import BuildFailed, Diagnostic, Diagnostics, Location
 from builder.importer.apkg import Package, PackageError, PackageNotetype, read_package
-from builder.importer.layout import (
-    Layout,
-    LayoutError,
-    NoteReport,
-    original_visible,
-    plan_media,
-    plan_notes,
-    slugify,
-    toml_string,
-    top_deck,
-)
+from builder.importer.layout import Layout, NoteReport, original_visible, plan_notes, top_deck
+from builder.importer.names import LayoutError, plan_media, slugify, toml_string
 from builder.importer.notetypes import check_notetype, notetype_files, notetype_keys
 from builder.manifest import RELEASES_DIR, build_manifest, dumps, visible_text
 from builder.models import SEMVER_PATTERN, RenderedNote
@@ -288,7 +279,7 @@ _TEMPLATE_MEDIA = re.compile(r"[\"'(]\s*(_[^\"'()\s<>]+)")
 def _report_template_media(
     package: Package, notetypes: list[PackageNotetype], keys: dict[int, str], diagnostics: Diagnostics, shown: str
 ) -> None:
-    """Files named `_...` that templates or CSS load (fonts, scripts): learners have them, the build does not ship them."""
+    """Files named `_...` that templates or CSS load (fonts, scripts): learners have them; builds do not ship them."""
     in_package = {entry.name for entry in package.media}
     for nt in notetypes:
         used = set(_TEMPLATE_MEDIA.findall(nt.css + "".join(t.question + t.answer for t in nt.templates)))
