@@ -235,6 +235,25 @@ def _guid(note: RenderedNote | NoteSpec, deck_id: int) -> str:
     return note.guid or note_guid(deck_id, note.note_id)
 
 
+def _check_notetype_clash(source: DeckSource, key: DeckKey, kinds: set[NoteKind], diagnostics: Diagnostics) -> None:
+    """A deck-defined notetype may not take the id or name of a built-in notetype the deck's notes use.
+
+    An unused one may: a package our builder made, imported again, carries the deck's built-in notetypes as
+    deck-defined ones, with the same ids, and its notes keep them."""
+    builtin = deck_notetypes(key.id, key.name)
+    used = {builtin[kind] for kind in kinds if kind in builtin}
+    for nt in key.notetypes:
+        for other in used:
+            if nt.id == other.id or nt.name.lower() == other.name.lower():
+                diagnostics.error(
+                    Location(display_path(source.folder / NOTETYPES_DIR / nt.key / "notetype.toml")),
+                    "E181",
+                    f"notetype `{nt.name}` ({nt.id}) has the id or name of the deck's built-in notetype "
+                    f"`{other.name}`, which notes of the deck use; expected its own, because Anki matches "
+                    "notetypes by id. Change it",
+                )
+
+
 def _explicit(note: RenderedNote | NoteSpec, deck_id: int) -> bool:
     """Whether the note's GUID was written in its metadata rather than derived from its id."""
     if isinstance(note, RenderedNote):
@@ -243,19 +262,10 @@ def _explicit(note: RenderedNote | NoteSpec, deck_id: int) -> bool:
 
 
 def _deck_key(source: DeckSource, config: DeckConfig | None, diagnostics: Diagnostics) -> DeckKey:
-    """The deck's identity and its own notetypes, whose ids must not be those of its built-in notetypes."""
+    """The deck's identity and its own notetypes."""
     notetypes = load_deck_notetypes(source.folder, diagnostics)
     if config is None:
         return DeckKey(0, source.folder.name, notetypes)
-    builtin = {nt.id: nt.name for nt in deck_notetypes(config.id, config.name).values()}
-    for nt in notetypes:
-        if nt.id in builtin or nt.name.lower() in {name.lower() for name in builtin.values()}:
-            diagnostics.error(
-                Location(display_path(source.folder / NOTETYPES_DIR / nt.key / "notetype.toml")),
-                "E181",
-                f"notetype `{nt.name}` ({nt.id}) has the id or name of the deck's built-in notetype; expected its "
-                "own, because Anki matches notetypes by id. Change it",
-            )
     return DeckKey(config.id, config.name, notetypes)
 
 
@@ -303,6 +313,7 @@ def compile_decks(options: Options, diagnostics: Diagnostics, cache: NoteCache |
             check_unique_ids(notes, diagnostics)
             guids = [(_guid(note.result, key.id), note.location, _explicit(note.result, key.id)) for note in notes]
             check_unique_guids(guids, diagnostics)
+            _check_notetype_clash(source, key, {note.result.kind for note in notes}, diagnostics)
             if config is not None:
                 decks.append(_DeckUnits(source, config, units, key))
         _check_decks_distinct(decks, diagnostics)

@@ -199,13 +199,15 @@ def default_import(col: Collection, apkg: Path) -> ImportResponse:
     return col.import_anki_package(request)
 
 
-def review_everything(col: Collection) -> int:
+def review_everything(col: Collection, deck: str = DECK) -> int:
     """Answer every card once with Anki's scheduler (Easy, so each gets a review interval); returns how many."""
     for did in (d.id for d in col.decks.all_names_and_ids()):
         config = col.decks.config_dict_for_deck_id(did)
         config["new"]["perDay"] = 9999
         col.decks.update_config(config)
-    col.decks.select(col.decks.id(DECK))
+    deck_id = col.decks.id_for_name(deck)
+    assert deck_id is not None, f"no deck {deck}"
+    col.decks.select(deck_id)
     answered = 0
     for _ in range(1000):
         queued = col.sched.get_queued_cards(fetch_limit=1)

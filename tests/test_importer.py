@@ -383,3 +383,25 @@ def test_dropped_content_is_reported_at_the_note(tmp_path: Path, capsys: pytest.
     text = (tmp_path / "project" / "source" / "hostile" / "notes.md").read_text()
     assert "script" not in text and "alert" not in text and "javascript" not in text
     assert "Answer" in text and "y" in text
+
+
+def test_a_package_our_builder_made_imports_too(starter_apkg: Path, tmp_path: Path) -> None:
+    """genanki's schema-11 layout as our builder writes it: its built-in notetypes become deck-defined ones."""
+    assert _import(starter_apkg, tmp_path) == 0
+    deck = tmp_path / "source" / "starter-deck"
+    assert sorted(p.name for p in (deck / "notetypes").iterdir()) == [
+        "starter-deck-basic",
+        "starter-deck-cloze",
+        "starter-deck-reverse",
+    ]
+    assert "## Stages of the build\n" in (deck / "clozes.md").read_text()
+    learner = _collection(tmp_path / "learner")
+    try:
+        assert len(default_import(learner, starter_apkg).log.new) == 8
+        assert review_everything(learner, "Starter Deck") == 12
+        before = _scheduling(learner)
+        log = default_import(learner, _build(tmp_path)).log
+        assert (len(log.new), len(log.conflicting), len(log.updated), len(log.duplicate)) == (0, 0, 0, 8)
+        assert _scheduling(learner) == before
+    finally:
+        learner.close()

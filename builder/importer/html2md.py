@@ -242,6 +242,8 @@ class _Converter(_Base):  # type: ignore[misc]
         classes: list[str] = list(el.get("class") or [])
         if "highlight" in classes and el.find("pre") is not None:
             return text
+        if classes:
+            self.result.dropped["`class` attribute"] += 1
         return super().convert_div(el, text, parent_tags)  # type: ignore[no-any-return]
 
     convert_center = convert_section = convert_article = convert_header = convert_footer = convert_div

@@ -105,7 +105,8 @@ def heading_fields(notetype: PackageNotetype) -> tuple[int, int | None]:
 def _label(fields: Iterable[str]) -> str:
     """A short title for a note whose heading field cannot be a heading: its first words of text."""
     for markdown in fields:
-        text = _IO_CLOZE.sub("", markdown)
+        # The first line: a title or a question, not the list or table that follows it.
+        text = _IO_CLOZE.sub("", markdown).strip().split("\n", 1)[0]
         text = cloze.reveal(text)
         text = re.sub(r"!\[[^\]]*\]\([^)]*\)|\[sound:[^\]]*\]|<[^>]+>|[`*_~\\$#>|]", " ", text)
         text = re.sub(r"\s+", " ", text).strip()
