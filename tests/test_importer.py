@@ -405,3 +405,20 @@ def test_a_package_our_builder_made_imports_too(starter_apkg: Path, tmp_path: Pa
         assert _scheduling(learner) == before
     finally:
         learner.close()
+
+
+def test_explicit_guids_are_validated_and_unique(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    deck = tmp_path / "source" / "guids"
+    deck.mkdir(parents=True)
+    (deck / "deck.toml").write_text('name = "Guids"\nid = 1700000000077\nversion = "1.0.0"\n')
+    (deck / "notes.md").write_text(
+        '## One\n<!-- id: one\nguid: "a#b:c" -->\n\nFirst.\n\n'
+        '## Two\n<!-- id: two\nguid: "a#b:c" -->\n\nSecond.\n\n'
+        '## Three\n<!-- id: three\nguid: "has space" -->\n\nThird.\n'
+    )
+    (tmp_path / "media").mkdir()
+    capsys.readouterr()
+    assert build_deck(tmp_path / "source", tmp_path / "media", tmp_path / "dist") == 1
+    err = capsys.readouterr().err
+    assert "notes.md:7:4: error[E186]: GUID `a#b:c` is also the GUID of the note at" in err
+    assert re.search(r"notes\.md:15:7: error\[E186\]: found `has space` for `guid`", err), err

@@ -79,9 +79,15 @@ _SAFE_LINK = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
 _LANGUAGE_CLASS = re.compile(r"^(?:language|lang)-([\w+#.-]+)$")
 
 
-def allowed_html(tag: str) -> bool:
-    """Whether an element may stay as inline HTML. The one place to switch to the project's sanitiser."""
-    return tag in _INLINE_HTML or tag in ("span", "table", "br")
+def allowed_html(tag: str, attribute: str | None = None) -> bool:
+    """Whether an element (or one of its attributes) may stay as inline HTML in a note.
+
+    The one place to switch to the project's sanitiser once it lands: every element and attribute the
+    converter writes as HTML asks here first, and what is refused is reported as dropped.
+    """
+    if attribute is not None:
+        return tag == "span" and attribute == "style"
+    return tag in _INLINE_HTML or tag in ("span", "h1", "h2", "h3")
 
 
 @dataclass
@@ -197,12 +203,15 @@ class _Converter(_Base):  # type: ignore[misc]
             inner = f"*{inner}*"
         if _CSS_BOLD.search(style):
             inner = f"**{inner}**"
-        if kept:
+        if kept and allowed_html("span", "style"):
             inner = f'<span style="{html.escape("; ".join(kept))}">{inner}</span>'
         return prefix + inner + suffix
 
     def _inline_html(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         if "_noformat" in parent_tags or not text.strip():
+            return text
+        if not allowed_html(el.name):
+            self.result.dropped[f"`<{el.name}>` formatting"] += 1
             return text
         prefix, suffix, inner = _chomp(text)
         return f"{prefix}<{el.name}>{inner}</{el.name}>{suffix}"
@@ -225,8 +234,13 @@ class _Converter(_Base):  # type: ignore[misc]
         if not text:
             return ""
         # `#` and `##` start notes and `### <field>` a field section: those stay HTML headings.
-        if n <= 2 or (n == 3 and el.get_text(" ", strip=True) in self.ctx.reserved_headings):
+        reserved = n <= 2 or (n == 3 and el.get_text(" ", strip=True) in self.ctx.reserved_headings)
+        if reserved and allowed_html(f"h{n}"):
             return f"\n\n<h{n}>{html.escape(el.get_text(' ', strip=True), quote=False)}</h{n}>\n\n"
+        if reserved:
+            # As Markdown it would start a note or a field section: keep the text as a paragraph.
+            self.result.dropped[f"`<h{n}>` heading"] += 1
+            return f"\n\n{text}\n\n"
         return f"\n\n{'#' * min(n, 6)} {text}\n\n"
 
     def convert_pre(self, el: Tag, text: str, parent_tags: set[str]) -> str:
