@@ -1,0 +1,187 @@
+"""Legibility: an SVG's text in, how large the image and its smallest label are drawn on a phone and a desktop.
+
+Anki shows a card's images with `max-width: 100%; max-height: 95vh` (its reviewer stylesheet): an image is
+never enlarged, is shrunk to the card's width, and is shrunk again if it is taller than 95 % of the view. The
+deck's stylesheet treats an Image Occlusion image the same way with a lower cap, 62vh, which leaves room for
+the header, the button and the explanation (builder/notetypes/card.css). A label is readable when what is
+left of its font size after that scaling is at least MIN_LABEL_PX.
+"""
+
+from __future__ import annotations
+
+import enum
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from builder.diagrams.base import DiagramError
+from builder.diagrams.svggeom import classes, local, parents
+from builder.diagrams.svgtext import ROOT_FONT_SIZE, css_length, text_runs
+from builder.diagrams.svgxml import parse_svg, parse_viewbox
+
+#: The smallest label size, in CSS px, that a learner can read without zooming (about 8 pt on a phone).
+MIN_LABEL_PX = 11.0
+#: Media SVGs larger than this are not measured (they are checked, and refused, elsewhere).
+MAX_MEASURED_BYTES = 16 * 1024 * 1024
+#: Graphviz puts every line of a multi-line label in a <text> of its own, inside the node's or edge's <g>.
+_LABEL_GROUPS = frozenset({"node", "edge", "cluster"})
+
+
+class Placement(enum.StrEnum):
+    """Where the image sits, which decides how tall it may be drawn."""
+
+    #: An `<img>` in a card's field: Anki's `max-height: 95vh`.
+    CARD = "card"
+    #: The image of an Image Occlusion note: the deck's `#image-occlusion-container img { max-height: 62vh }`.
+    OCCLUSION = "occlusion"
+
+    @property
+    def max_height(self) -> float:
+        """The tallest the image may be drawn, as a fraction of the view's height."""
+        return _MAX_HEIGHT[self]
+
+
+_MAX_HEIGHT = {Placement.CARD: 0.95, Placement.OCCLUSION: 0.62}
+
+
+@dataclass(frozen=True)
+class Viewport:
+    """A screen the card is shown on, in CSS px."""
+
+    name: str
+    #: Width of the window or phone screen.
+    width: float
+    #: Height of the part that shows the card (what `vh` is measured against): the window less the client's
+    #: toolbar and answer buttons.
+    height: float
+    #: Card padding on each side.
+    padding: float
+    #: The widest the card column gets (the deck's stylesheet caps it).
+    column: float
+
+    @property
+    def available_width(self) -> float:
+        return min(self.column, self.width - 2 * self.padding)
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.width:g} px wide)"
+
+
+#: A 400 × 800 phone: Anki shows its cards in a 400 × 673 view (measured in Anki 26.9 at that window size;
+#: AnkiDroid's toolbar and answer buttons leave about as much).
+PHONE = Viewport("phone", width=400, height=673, padding=9, column=800)
+#: A 1280 × 900 desktop window: a 773 px tall card view (measured in Anki 26.9), an 800 px card column.
+DESKTOP = Viewport("desktop", width=1280, height=773, padding=9, column=800)
+VIEWPORTS = (PHONE, DESKTOP)
+
+
+@dataclass(frozen=True)
+class SvgFacts:
+    """What decides how an SVG reads on a card."""
+
+    #: Intrinsic size in CSS px (the root's width and height; the viewBox when it has none).
+    width: float
+    height: float
+    #: False when the root has no usable width/height: an `<img>` then fills the card's width.
+    sized: bool
+    #: The smallest font size of any drawn text, in CSS px at the intrinsic size; None without text.
+    smallest_text: float | None
+    #: That text (its first 40 characters), to name it in a warning.
+    smallest_label: str
+    #: The text of each label in document order, without repeats (lines of one label joined by a space).
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """How an image comes out on one viewport."""
+
+    viewport: Viewport
+    scale: float
+    width: float
+    height: float
+    #: The smallest label's size in CSS px at this scale; None without text.
+    smallest_px: float | None
+
+
+def svg_facts(svg: str) -> SvgFacts:
+    """Size, smallest text and labels of an SVG document; DiagramError if it is not one."""
+    root = parse_svg(svg, MAX_MEASURED_BYTES)
+    width, height, sized = _intrinsic_size(root)
+    runs = text_runs(root)
+    smallest = min(runs, key=lambda run: run.size, default=None)
+    return SvgFacts(
+        width=width,
+        height=height,
+        sized=sized,
+        smallest_text=smallest.size if smallest else None,
+        smallest_label=smallest.text[:40] if smallest else "",
+        labels=_labels(root),
+    )
+
+
+def scale_on(facts: SvgFacts, viewport: Viewport, placement: Placement = Placement.CARD) -> float:
+    """The factor the image is drawn at on `viewport` (1 = its intrinsic size)."""
+    width = viewport.available_width / facts.width
+    height = placement.max_height * viewport.height / facts.height
+    # An SVG without a size is drawn as wide as the card (then capped by the height), so it may grow.
+    return min(width, height) if not facts.sized else min(1.0, width, height)
+
+
+def rendering(facts: SvgFacts, viewport: Viewport, placement: Placement = Placement.CARD) -> Rendering:
+    scale = scale_on(facts, viewport, placement)
+    smallest = facts.smallest_text * scale if facts.smallest_text is not None else None
+    return Rendering(viewport, scale, facts.width * scale, facts.height * scale, smallest)
+
+
+def _intrinsic_size(root: ET.Element) -> tuple[float, float, bool]:
+    box = parse_viewbox(root.get("viewBox"))
+    raw_w, raw_h = root.get("width") or "", root.get("height") or ""
+    width = css_length(raw_w, ROOT_FONT_SIZE) if raw_w and "%" not in raw_w else None
+    height = css_length(raw_h, ROOT_FONT_SIZE) if raw_h and "%" not in raw_h else None
+    if width and height:
+        return width, height, True
+    if box is not None and box[2] > 0 and box[3] > 0:
+        if width:
+            return width, width * box[3] / box[2], True
+        if height:
+            return height * box[2] / box[3], height, True
+        return box[2], box[3], False
+    # Neither: browsers draw such an SVG at 300 × 150.
+    return width or 300.0, height or 150.0, bool(width or height)
+
+
+def _labels(root: ET.Element) -> tuple[str, ...]:
+    parent_of = parents(root)
+    grouped: dict[ET.Element, list[str]] = {}
+    for el in root.iter():
+        if not isinstance(el.tag, str) or local(el.tag) != "text" or _hidden(el, parent_of):
+            continue
+        parent = parent_of.get(el)
+        if parent is not None and parent_of.get(parent) is not None and _LABEL_GROUPS & set(classes(parent)):
+            key = parent
+        else:
+            key = el
+        text = " ".join("".join(el.itertext()).split())
+        if text:
+            grouped.setdefault(key, []).append(text)
+    seen: dict[str, None] = {}
+    for pieces in grouped.values():
+        seen.setdefault(" ".join(pieces), None)
+    return tuple(seen)
+
+
+def _hidden(el: ET.Element, parent_of: dict[ET.Element, ET.Element]) -> bool:
+    node: ET.Element | None = parent_of.get(el)
+    while node is not None:
+        if local(node.tag) in ("defs", "marker", "mask", "clipPath", "pattern", "symbol"):
+            return True
+        node = parent_of.get(node)
+    return False
+
+
+def measure_or_none(svg: str) -> SvgFacts | None:
+    """`svg_facts`, or None for text that is not a usable SVG document."""
+    try:
+        return svg_facts(svg)
+    except DiagramError:
+        return None
