@@ -22,6 +22,16 @@ PINNED_VERSION = "0.10.1"
 INSTALL_HINT = f"install it with `pip install {DISTRIBUTION}=={PINNED_VERSION}` (pure pip, no Node.js or browser)"
 
 THEME = "default"
+#: Mermaid draws edge labels on a half-transparent box and sequence-diagram texts on nothing, so edges and
+#: lifelines show through the words. Labels sit on opaque white instead (the diagram's own background, so
+#: they read as a gap in the line), and texts that lines may cross get a white halo (a stroke painted under
+#: the glyphs). Mermaid prefixes each rule with the diagram's id, so they outrank its own rules of the same
+#: shape.
+THEME_CSS = (
+    ".edgeLabel rect, .labelBkg { opacity: 1 !important; fill: #ffffff !important; background-color: #ffffff; }"
+    " .messageText, .loopText, .loopText > tspan, .labelText, .labelText > tspan"
+    " { paint-order: stroke fill; stroke: #ffffff !important; stroke-width: 4px; stroke-linejoin: round; }"
+)
 #: Labels as SVG <text> instead of HTML in <foreignObject>: those survive sanitising, are found by the
 #: occlusion stage and look the same in every webview that shows the diagram as an <img>.
 CONFIG: dict[str, object] = {
@@ -31,6 +41,7 @@ CONFIG: dict[str, object] = {
     "flowchart": {"htmlLabels": False},
     "htmlLabels": False,
     "securityLevel": "strict",
+    "themeCSS": THEME_CSS,
 }
 
 # mermaidx keeps a QuickJS context in-process with no way to interrupt it, so every render runs in a child
