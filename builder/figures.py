@@ -1,4 +1,4 @@
-"""Figures: diagram fences of validated notes → rendered, sanitised SVG media and occlusion masks."""
+"""Figures: diagram fences of validated notes → rendered, sanitised SVG media, occlusion masks and alt texts."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from builder.alttext import diagram_alt, heading_text
 from builder.diagnostics import Diagnostics, Location
 from builder.diagrams.base import DiagramError
 from builder.diagrams.cache import DiagramCache
+from builder.diagrams.fence import parse_fence_info
+from builder.diagrams.legibility import SvgFacts, measure_or_none
 from builder.diagrams.occlusion import Mask, OcclusionLabel, find_label_boxes, strip_markers
 from builder.diagrams.runner import DiagramDiagnostic, DiagramRequest, RenderedDiagram, render_all
 from builder.models import NoteKind
@@ -24,10 +27,14 @@ FigureKey = tuple[str, int]
 
 @dataclass(frozen=True)
 class Figures:
-    """Every rendered diagram of a build, and the masks of the occluded ones."""
+    """Every rendered diagram of a build, the masks of the occluded ones, and what each shows."""
 
     images: Mapping[FigureKey, RenderedDiagram] = field(default_factory=dict)
     masks: Mapping[FigureKey, tuple[Mask, ...]] = field(default_factory=dict)
+    #: Size, smallest text and labels of each rendered SVG (the legibility rule and the alt text read them).
+    facts: Mapping[FigureKey, SvgFacts] = field(default_factory=dict)
+    #: The `alt` of each diagram's `<img>`.
+    alts: Mapping[FigureKey, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,8 @@ class _Fence:
     source: str
     labels: tuple[OcclusionLabel, ...]
     occluded: bool
+    heading: str
+    alt: str | None
 
 
 def _fences(notes: Sequence[tuple[RawNote, NoteKind]], diagnostics: Diagnostics) -> list[_Fence]:
@@ -52,7 +61,12 @@ def _fences(notes: Sequence[tuple[RawNote, NoteKind]], diagnostics: Diagnostics)
                 diagnostics.error(where, "D005", exc.message)
                 continue
             occluded = kind is NoteKind.OCCLUSION and bool(labels)
-            out.append(_Fence((raw.source.path, line), fence_language(token), source, tuple(labels), occluded))
+            # Validation reported any problem with the fence's settings; what parsed is used.
+            info, _ = parse_fence_info(token.info)
+            key = (raw.source.path, line)
+            out.append(
+                _Fence(key, fence_language(token), source, tuple(labels), occluded, heading_text(raw.title), info.alt)
+            )
     return out
 
 
@@ -83,11 +97,19 @@ def render_figures(
     )
     images: dict[FigureKey, RenderedDiagram] = {}
     masks: dict[FigureKey, tuple[Mask, ...]] = {}
+    facts: dict[FigureKey, SvgFacts] = {}
+    alts: dict[FigureKey, str] = {}
     for fence, result in zip(fences, outcome.results, strict=True):
         if isinstance(result, DiagramDiagnostic):
             diagnostics.error(Location(result.path, result.line, result.col), result.code, result.message)
             continue
         images[fence.key] = result
+        measured = measure_or_none(result.text)
+        if measured is not None:
+            facts[fence.key] = measured
+        hidden = [label.text for label in fence.labels] if fence.occluded else []
+        labels = measured.labels if measured is not None else ()
+        alts[fence.key] = diagram_alt(fence.heading, labels, hidden=hidden, author=fence.alt)
         if fence.occluded:
             try:
                 masks[fence.key] = tuple(find_label_boxes(result.text, fence.labels))
@@ -98,4 +120,4 @@ def render_figures(
                     f"{exc.message}; expected every marked label to appear as text in the rendered diagram. "
                     'Mark whole node labels, e.g. node [label="{{c1::Tokenizer}}"]',
                 )
-    return Figures(images, masks)
+    return Figures(images, masks, facts, alts)

@@ -73,10 +73,13 @@ def _render_code(token: Token, env: EnvType) -> str:
 def _render_diagram(token: Token, env: EnvType) -> str:
     figures: Figures = env["figures"]
     assert token.map is not None
-    rendered = figures.images[(env["path"], token.map[0] + 1)]
+    key = (env["path"], token.map[0] + 1)
+    rendered = figures.images[key]
     media = MediaFile(name=rendered.media_name, data=rendered.svg)
     env["used"][media.name] = media
-    return f'<img class="diagram" src="{escape(media.name)}" alt="{escape(fence_language(token))} diagram">\n'
+    # `{` as a character reference: Anki's cloze filter reads the field's raw HTML, attributes included.
+    alt = escape(figures.alts[key]).replace("{", "&#123;")
+    return f'<img class="diagram" src="{escape(media.name)}" alt="{alt}">\n'
 
 
 # Diagram fences become images; every other language is highlighted as code.

@@ -13,6 +13,7 @@ from builder import cloze
 from builder.config import Embedded, load_front_matter, load_note_meta
 from builder.diagnostics import Diagnostics, Location
 from builder.diagrams import ENGINES
+from builder.diagrams.fence import parse_fence_info
 from builder.fields import note_notetype
 from builder.media import SOUND_PREFIX, MediaLibrary, MediaProblem
 from builder.models import FileSettings, NoteKind, NoteMeta, NoteSpec
@@ -98,6 +99,27 @@ def _check_clozes(note: RawNote, diagnostics: Diagnostics) -> tuple[set[int], di
         if found:
             markers[fence.map[0] + 1] = {c.ordinal for c in found}
     return ordinals, markers
+
+
+def _check_fence_info(note: RawNote, diagnostics: Diagnostics) -> None:
+    """The settings after a diagram fence's language (```mermaid alt="..."), each problem at its column."""
+    source = note.source
+    for fence in diagram_fences(note):
+        info = fence.info.strip()
+        _, problems = parse_fence_info(info)
+        if not problems:
+            continue
+        assert fence.map is not None
+        line = fence.map[0] + 1
+        text = source.line_text(line)
+        # markdown-it unescapes the info string; where it is not found verbatim, point at the language.
+        start = text.find(info)
+        if start < 0:
+            start = text.find(fence.markup) + len(fence.markup)
+        for problem in problems:
+            diagnostics.error(
+                Location(source.path, line, start + problem.offset + 1), "D007", problem.message, problem.length
+            )
 
 
 def _note_kind(
@@ -248,6 +270,7 @@ def _note(
             "metadata comment",
         )
     images = _check_tokens(note, media, diagnostics)
+    _check_fence_info(note, diagnostics)
 
     if not custom and ordinals and meta is not None and meta.type is NoteKind.REVERSE:
         assert note.meta is not None

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import zipfile
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,38 @@ def test_every_engine_ships_an_svg_image(imported: Collection) -> None:
         assert svg.startswith("<svg") or "<svg" in svg[:200]
     check = imported.media.check()
     assert list(check.missing) == [] and list(check.unused) == []
+
+
+def _alt(html: str) -> str:
+    found = re.search(r'<img [^>]*alt="([^"]*)"', html)
+    assert found, html
+    return unescape(found.group(1))
+
+
+def test_diagram_images_say_what_they_show(imported: Collection) -> None:
+    """Screen readers read the alt text: the heading and the labels by default, the author's words if given."""
+    answers = {
+        note_id: imported.get_card(imported.card_ids_of_note(_nid(imported, note_id))[0]).answer()
+        for note_id in ("pipeline-dot", "chat-mermaid", "rag-d2")
+    }
+    assert (
+        _alt(answers["pipeline-dot"]) == "Diagram: How does text become an answer? Labels: text; tokens; model; answer."
+    )
+    chat = _alt(answers["chat-mermaid"])
+    assert chat.startswith("Diagram: Who talks to whom in a chat turn? Labels: User; UI; Model;"), chat
+    assert "question; tokens; answer" in chat
+    assert _alt(answers["rag-d2"]) == (
+        "A question goes to a retriever, which searches the store and gives the model context."
+    )
+
+
+def test_occlusion_alt_text_never_names_a_hidden_label(imported: Collection) -> None:
+    note = imported.get_note(_nid(imported, "loop-occlusion"))
+    alt = _alt(note["Image"])
+    assert alt == "Diagram: Label the generation loop. Labels: Output; 3 hidden labels."
+    for cid in imported.card_ids_of_note(note.id):
+        question = imported.get_card(cid).question()
+        assert not any(word in question for word in ("Tokenizer", "Model", "Sampler"))
 
 
 def test_occlusion_note_is_native_image_occlusion(imported: Collection) -> None:

@@ -10,11 +10,12 @@ left of its font size after that scaling is at least MIN_LABEL_PX.
 from __future__ import annotations
 
 import enum
+import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from builder.diagrams.base import DiagramError
-from builder.diagrams.svggeom import classes, local, parents
+from builder.diagrams.svggeom import Affine, classes, local, number, parents, transforms
 from builder.diagrams.svgtext import ROOT_FONT_SIZE, css_length, text_runs
 from builder.diagrams.svgxml import parse_svg, parse_viewbox
 
@@ -24,6 +25,8 @@ MIN_LABEL_PX = 11.0
 MAX_MEASURED_BYTES = 16 * 1024 * 1024
 #: Graphviz puts every line of a multi-line label in a <text> of its own, inside the node's or edge's <g>.
 _LABEL_GROUPS = frozenset({"node", "edge", "cluster"})
+#: Texts whose baselines are this close (root user units) are read as one row.
+ROW_PX = 10.0
 
 
 class Placement(enum.StrEnum):
@@ -66,10 +69,10 @@ class Viewport:
         return f"{self.name} ({self.width:g} px wide)"
 
 
-#: A 400 × 800 phone: Anki shows its cards in a 400 × 673 view (measured in Anki 26.9 at that window size;
+#: A 400 x 800 phone: Anki shows its cards in a 400 x 673 view (measured in Anki 26.9 at that window size;
 #: AnkiDroid's toolbar and answer buttons leave about as much).
 PHONE = Viewport("phone", width=400, height=673, padding=9, column=800)
-#: A 1280 × 900 desktop window: a 773 px tall card view (measured in Anki 26.9), an 800 px card column.
+#: A 1280 x 900 desktop window: a 773 px tall card view (measured in Anki 26.9), an 800 px card column.
 DESKTOP = Viewport("desktop", width=1280, height=773, padding=9, column=800)
 VIEWPORTS = (PHONE, DESKTOP)
 
@@ -146,28 +149,70 @@ def _intrinsic_size(root: ET.Element) -> tuple[float, float, bool]:
         if height:
             return height * box[2] / box[3], height, True
         return box[2], box[3], False
-    # Neither: browsers draw such an SVG at 300 × 150.
+    # Neither: browsers draw such an SVG at 300 x 150.
     return width or 300.0, height or 150.0, bool(width or height)
 
 
 def _labels(root: ET.Element) -> tuple[str, ...]:
+    """Label texts in reading order: rows top to bottom (texts within ROW_PX of each other share a row), each
+    row left to right. Engines write texts in their own order (Mermaid's actors right to left, for one)."""
     parent_of = parents(root)
-    grouped: dict[ET.Element, list[str]] = {}
+    matrices = transforms(root)
+    runs = {run.element: run.size for run in text_runs(root)}
+    groups: list[list[tuple[str, tuple[float, float]]]] = []
+    last: tuple[ET.Element | None, ET.Element | None] = (None, None)
     for el in root.iter():
         if not isinstance(el.tag, str) or local(el.tag) != "text" or _hidden(el, parent_of):
             continue
+        text = " ".join(" ".join(el.itertext()).split())
+        if not text:
+            continue
+        where = _anchor(el, matrices)
         parent = parent_of.get(el)
-        if parent is not None and parent_of.get(parent) is not None and _LABEL_GROUPS & set(classes(parent)):
-            key = parent
+        size = max((runs.get(e, 0.0) for e in el.iter()), default=0.0) or ROOT_FONT_SIZE
+        previous_parent, previous = last
+        # One label's lines: the next line of the text above, or (Graphviz) another text of the same node.
+        same_label = (
+            bool(groups)
+            and parent is previous_parent
+            and previous is not None
+            and (
+                _continues(groups[-1][-1][1], where, size)
+                or (parent is not None and bool(_LABEL_GROUPS & set(classes(parent))))
+            )
+        )
+        if same_label:
+            groups[-1].append((text, where))
         else:
-            key = el
-        text = " ".join("".join(el.itertext()).split())
-        if text:
-            grouped.setdefault(key, []).append(text)
+            groups.append([(text, where)])
+        last = (parent, el)
+    placed = sorted((pieces[0][1][1], pieces[0][1][0], " ".join(t for t, _ in pieces)) for pieces in groups)
+    rows: list[list[tuple[float, str]]] = []
+    top = -math.inf
+    for y, x, text in placed:
+        if y - top > ROW_PX:
+            rows.append([])
+            top = y
+        rows[-1].append((x, text))
     seen: dict[str, None] = {}
-    for pieces in grouped.values():
-        seen.setdefault(" ".join(pieces), None)
+    for row in rows:
+        for _, text in sorted(row):
+            seen.setdefault(text, None)
     return tuple(seen)
+
+
+def _continues(above: tuple[float, float], below: tuple[float, float], size: float) -> bool:
+    """Whether a text is the next line of the one above it: the same x, one line height further down."""
+    return abs(above[0] - below[0]) <= 1 and 0 < below[1] - above[1] <= 1.4 * size
+
+
+def _anchor(text: ET.Element, matrices: dict[ET.Element, Affine]) -> tuple[float, float]:
+    """Where a text starts, in root user units: its own x/y or its first tspan's (em as 16 px: ordering only)."""
+    for el in text.iter():
+        x, y = number(el.get("x")), number(el.get("y"))
+        if x is not None or y is not None:
+            return matrices.get(el, Affine()).apply(x or 0.0, y or 0.0)
+    return matrices.get(text, Affine()).apply(0.0, 0.0)
 
 
 def _hidden(el: ET.Element, parent_of: dict[ET.Element, ET.Element]) -> bool:
