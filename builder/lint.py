@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from builder import cloze
+from builder import cloze, figurelint
 from builder.diagnostics import Diagnostics, did_you_mean
 from builder.manifest import visible_text
 from builder.models import NoteKind, NoteSpec, RenderedNote
@@ -111,7 +111,11 @@ RULES: tuple[Rule, ...] = (
     Rule("L005", "no-question", _no_question),
 )
 DUPLICATE_FRONT = Rule("L004", "duplicate-front", lambda n: None)
-RULE_NAMES = frozenset({r.code for r in (*RULES, DUPLICATE_FRONT)} | {r.name for r in (*RULES, DUPLICATE_FRONT)})
+RULE_NAMES = frozenset(
+    {r.code for r in (*RULES, DUPLICATE_FRONT)}
+    | {r.name for r in (*RULES, DUPLICATE_FRONT)}
+    | {figurelint.CODE, figurelint.NAME}
+)
 
 
 def _ignores(rule: Rule, ignore: tuple[str, ...]) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from builder.diagnostics import Diagnostic, Diagnostics, Location
+from builder.figurelint import lint_figures
 from builder.figures import Figures
 from builder.lint import lint_note
 from builder.media import MediaLibrary, MediaProblem
@@ -113,6 +114,7 @@ def compile_file(source: SourceFile, deck: DeckKey, library: MediaLibrary) -> Co
             continue
         note = finish(spec, raw, deck, library, Figures())
         lint_note(spec, raw, note, diagnostics)
+        lint_figures(spec, raw, Figures(), library, diagnostics)
         notes.append(CompiledNote(note, spec.lint_ignore))
     media_deps = tuple(MediaDependency(src, resolve_media(src, library)) for src in checked.images)
     return CompiledFile(source.path, tuple(notes), tuple(diagnostics.items), media_deps)
