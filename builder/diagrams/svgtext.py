@@ -35,7 +35,7 @@ class TextRun:
     """One element's own text (its tspans are runs of their own), as drawn at the SVG's intrinsic size."""
 
     text: str
-    #: Font size in CSS px of the root `<svg>` shown at its `width` × `height`.
+    #: Font size in CSS px of the root `<svg>` shown at its `width` x `height`.
     size: float
     element: ET.Element
 
@@ -193,7 +193,7 @@ def _inline_size(el: ET.Element) -> str | None:
 
 
 def _root_px_per_unit(root: ET.Element) -> float:
-    """CSS px per root user unit: the root's width (px, or pt × 4/3) over its viewBox width."""
+    """CSS px per root user unit: the root's width (px, or pt x 4/3) over its viewBox width."""
     box = parse_viewbox(root.get("viewBox"))
     width = css_length(root.get("width") or "", ROOT_FONT_SIZE) if root.get("width") else None
     if box is None or width is None or box[2] <= 0 or "%" in (root.get("width") or ""):
