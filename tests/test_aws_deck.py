@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from html import unescape
 from pathlib import Path
 
 import pytest
 from anki.collection import Collection
 
+from builder.diagrams.legibility import DESKTOP, MIN_LABEL_PX, PHONE, Placement, rendering, svg_facts
 from tests.conftest import REPO, build_deck, import_package
 
 ANSWER_LIMIT = 160
@@ -124,7 +126,7 @@ def test_coverage_map_names_real_notes(aws: Collection) -> None:
 
 def test_diagram_notes_across_all_engines(aws: Collection) -> None:
     sources = "\n".join(p.read_text() for p in (REPO / "source" / "aws-ai-practitioner").rglob("*.md"))
-    fences = re.findall(r"^```(mermaid|d2|dot|graphviz)$", sources, re.MULTILINE)
+    fences = re.findall(r"^```(mermaid|d2|dot|graphviz)\b", sources, re.MULTILINE)
     assert len(fences) >= 8
     assert {"mermaid", "d2"} <= set(fences) and {"dot", "graphviz"} & set(fences)
     occlusion = aws.find_notes(f'"note:{DECK} · Image Occlusion"')
@@ -133,6 +135,53 @@ def test_diagram_notes_across_all_engines(aws: Collection) -> None:
         assert aws.get_image_occlusion_note(nid).WhichOneof("value") == "note"
     for name in ("diagram-llm-generation-loop", "diagram-rag-pipeline-occlusion", "diagram-rlhf-pipeline-occlusion"):
         assert f"<!-- id: {name}" in sources
+
+
+_IMG = re.compile(r"<img\b[^>]*>")
+_GENERIC_ALT = re.compile(r"^(\w+ )?(diagram|image|picture|figure|graph|chart|img)s?\.?$", re.IGNORECASE)
+
+
+def test_every_image_says_what_it_shows(aws: Collection) -> None:
+    """Screen readers read an image's alt text: it names what the picture is about, never just "dot diagram"."""
+    images = 0
+    for nid in aws.find_notes(""):
+        note = aws.get_note(nid)
+        occlusion = note.note_type()["name"].endswith("Image Occlusion")  # type: ignore[index]
+        for field in note.fields:
+            for tag in _IMG.findall(field):
+                images += 1
+                found = re.search(r'\balt="([^"]*)"', tag)
+                assert found, tag
+                alt = unescape(found.group(1))
+                assert len(alt) >= 30 and not _GENERIC_ALT.match(alt), alt
+                assert "{{" not in alt, alt
+                if occlusion:
+                    assert re.search(r"\d+ hidden labels?\.$", alt), alt
+    assert images >= 14
+
+
+def test_every_diagram_reads_on_a_phone(aws: Collection) -> None:
+    """Sized the way Anki sizes images, no diagram's smallest label is under 11 px on a phone or a desktop."""
+    media = Path(aws.media.dir())
+    seen = 0
+    for nid in aws.find_notes(""):
+        note = aws.get_note(nid)
+        placement = (
+            Placement.OCCLUSION
+            if note.note_type()["name"].endswith("Image Occlusion")  # type: ignore[index]
+            else Placement.CARD
+        )
+        for name in re.findall(r'src="(diagram-[0-9a-f]{16}\.svg)"', " ".join(note.fields)):
+            facts = svg_facts((media / name).read_text())
+            for viewport in (PHONE, DESKTOP):
+                shot = rendering(facts, viewport, placement)
+                assert shot.smallest_px is not None and shot.smallest_px >= MIN_LABEL_PX, (
+                    note.fields[0][:60],
+                    viewport.name,
+                    shot,
+                )
+            seen += 1
+    assert seen >= 14
 
 
 def test_every_svg_in_the_deck_is_safe(aws: Collection) -> None:
