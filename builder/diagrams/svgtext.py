@@ -23,11 +23,16 @@ ROOT_FONT_SIZE = 16.0
 #: Subtrees that are never drawn where they stand (their text is no label).
 _HIDDEN = frozenset({"defs", "marker", "mask", "clipPath", "pattern", "symbol", "title", "desc", "style", "metadata"})
 _TEXT = frozenset({"text", "tspan", "textPath"})
-_SIZE = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(px|pt|em|rem|ex|%|)\s*$")
+_SIZE = re.compile(
+    r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(px|pt|pc|in|cm|mm|em|rem|ex|%|)\s*$", re.IGNORECASE
+)
 _COMPOUND = re.compile(r"(\*|[A-Za-z][\w-]*)?((?:[#.][\w-]+)*)$")
 _PART = re.compile(r"([#.])([\w-]+)")
-_ABSOLUTE = {"px": 1.0, "": 1.0, "pt": 4 / 3}
-_KEYWORDS = {"xx-small": 9.0, "x-small": 10.0, "small": 13.0, "medium": 16.0, "large": 18.0, "x-large": 24.0}
+_ABSOLUTE = {"px": 1.0, "": 1.0, "pt": 4 / 3, "pc": 16.0, "in": 96.0, "cm": 96 / 2.54, "mm": 96 / 25.4}
+_KEYWORDS = {
+    "xx-small": 9.0, "x-small": 10.0, "small": 13.0, "medium": 16.0, "large": 18.0, "x-large": 24.0,
+    "xx-large": 32.0, "xxx-large": 48.0,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,7 @@ def css_length(value: str, inherited: float) -> float | None:
     match = _SIZE.match(value)
     if match is None:
         return None
-    amount, unit = float(match.group(1)), match.group(2)
+    amount, unit = float(match.group(1)), match.group(2).lower()
     if unit in _ABSOLUTE:
         size = amount * _ABSOLUTE[unit]
     elif unit == "em":

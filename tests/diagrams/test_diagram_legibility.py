@@ -41,6 +41,8 @@ CASCADE_CASES = [
     ('<g transform="scale(0.5)"><text font-size="16">scaled group</text></g>', 8.0),
     ('<g transform="translate(5 5) rotate(90) scale(2 0.5)"><text font-size="10">a b</text></g>', 10.0),
     ('<text font-size="9pt">points</text>', 12.0),
+    ('<text font-size="0.125in">inches</text><text style="font-size: x-large">keyword</text>', 12.0),
+    ('<text font-size="1em">relative to the root</text><text font-size="250%">percent</text>', 16.0),
     ("<text>default 16 px</text>", 16.0),
     ('<defs><text font-size="2">never drawn</text></defs><text font-size="12">drawn</text>', 12.0),
     ('<text font-size="4"> </text><text font-size="12">empty text is no label</text>', 12.0),
