@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
+from builder.cli import main
 from builder.diagrams import ENGINES
 from builder.diagrams.legibility import DESKTOP, PHONE, Placement, rendering, scale_on, svg_facts
 from builder.diagrams.sanitize import sanitize_svg
@@ -209,3 +211,28 @@ def test_chromium_agrees_with_the_measurements(tmp_path: Path) -> None:
         if name == "mermaid":
             # Edge labels sit on opaque white, so the edge does not show through the words.
             assert result["boxes"] and all(b == ["1", "rgb(255, 255, 255)"] for b in result["boxes"]), result["boxes"]
+
+
+def test_an_svg_image_from_media_is_checked_where_it_is_referenced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deck = tmp_path / "source" / "deck"
+    deck.mkdir(parents=True)
+    (deck / "deck.toml").write_text('name = "Images"\nid = 77\nversion = "1.0.0"\n')
+    (deck / "notes.md").write_text(
+        "## What does the wide chart show?\n<!-- id: wide-chart -->\n\nThe stack: ![stack](wide.svg)\n\n"
+        "## What does the small chart show?\n<!-- id: small-chart -->\n\n![small](small.svg)\n\n"
+        "## What does the photo show?\n<!-- id: photo -->\n\n![photo](photo.png)\n"
+    )
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "wide.svg").write_text(_svg('<text font-size="14">client</text>', w="1200", h="100", vw=1200, vh=100))
+    (media / "small.svg").write_text(_svg('<text font-size="14">fits</text>', w="300", h="100", vw=300, vh=100))
+    shutil.copy(REPO / "tests" / "fixtures" / "starter" / "media" / "pipeline.png", media / "photo.png")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--format", "text"]) == 0
+    err = capsys.readouterr().err
+    warnings = re.findall(r"^(\S+): warning\[L006\]: (.*)$", err, re.MULTILINE)
+    assert [where for where, _ in warnings] == ["source/deck/notes.md:4:21"], err
+    assert "`client` (14 px), would be 4.5 px on a phone" in warnings[0][1]
+    assert main(["check", "--strict", "--format", "text"]) == 1
