@@ -118,7 +118,7 @@ def svg_facts(svg: str) -> SvgFacts:
         sized=sized,
         smallest_text=smallest.size if smallest else None,
         smallest_label=smallest.text[:40] if smallest else "",
-        labels=_labels(root),
+        labels=_labels(root, {run.element: run.size for run in runs}),
     )
 
 
@@ -153,12 +153,11 @@ def _intrinsic_size(root: ET.Element) -> tuple[float, float, bool]:
     return width or 300.0, height or 150.0, bool(width or height)
 
 
-def _labels(root: ET.Element) -> tuple[str, ...]:
+def _labels(root: ET.Element, runs: dict[ET.Element, float]) -> tuple[str, ...]:
     """Label texts in reading order: rows top to bottom (texts within ROW_PX of each other share a row), each
     row left to right. Engines write texts in their own order (Mermaid's actors right to left, for one)."""
     parent_of = parents(root)
     matrices = transforms(root)
-    runs = {run.element: run.size for run in text_runs(root)}
     groups: list[list[tuple[str, tuple[float, float]]]] = []
     last: tuple[ET.Element | None, ET.Element | None] = (None, None)
     for el in root.iter():
