@@ -1,10 +1,11 @@
 """Legibility: an SVG's text in, how large the image and its smallest label are drawn on a phone and a desktop.
 
 Anki shows a card's images with `max-width: 100%; max-height: 95vh` (its reviewer stylesheet): an image is
-never enlarged, is shrunk to the card's width, and is shrunk again if it is taller than 95 % of the view. The
-deck's stylesheet treats an Image Occlusion image the same way with a lower cap, 62vh, which leaves room for
-the header, the button and the explanation (builder/notetypes/card.css). A label is readable when what is
-left of its font size after that scaling is at least MIN_LABEL_PX.
+never enlarged, is shrunk to the card's width, and is shrunk again if it is taller than 95 % of the view. An
+Image Occlusion image is different: Anki's reviewer stretches it over a container as wide as the column with
+the image's aspect ratio, and the deck's stylesheet caps that container at `max-height: 55vh`
+(builder/notetypes/card.css), so the image fills the width or 55 % of the view, whichever is smaller, and a
+small one is enlarged. A label is readable when its font size at that scale is at least MIN_LABEL_PX.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ ROW_PX = 10.0
 
 
 class Placement(enum.StrEnum):
-    """Where the image sits, which decides how tall it may be drawn."""
+    """Where the image sits, which decides how it is sized."""
 
-    #: An `<img>` in a card's field: Anki's `max-height: 95vh`.
+    #: An `<img>` in a card's field: Anki's `max-width: 100%; max-height: 95vh`, never enlarged.
     CARD = "card"
-    #: The image of an Image Occlusion note: the deck's `#image-occlusion-container img { max-height: 62vh }`.
+    #: The image of an Image Occlusion note: fills the column's width or the deck's
+    #: `#image-occlusion-container { max-height: 55vh }`, whichever is smaller, enlarged if need be.
     OCCLUSION = "occlusion"
 
     @property
@@ -42,8 +44,13 @@ class Placement(enum.StrEnum):
         """The tallest the image may be drawn, as a fraction of the view's height."""
         return _MAX_HEIGHT[self]
 
+    @property
+    def enlarges(self) -> bool:
+        """Whether an image smaller than its space is drawn larger than its intrinsic size."""
+        return self is Placement.OCCLUSION
 
-_MAX_HEIGHT = {Placement.CARD: 0.95, Placement.OCCLUSION: 0.62}
+
+_MAX_HEIGHT = {Placement.CARD: 0.95, Placement.OCCLUSION: 0.55}
 
 
 @dataclass(frozen=True)
@@ -126,8 +133,10 @@ def scale_on(facts: SvgFacts, viewport: Viewport, placement: Placement = Placeme
     """The factor the image is drawn at on `viewport` (1 = its intrinsic size)."""
     width = viewport.available_width / facts.width
     height = placement.max_height * viewport.height / facts.height
-    # An SVG without a size is drawn as wide as the card (then capped by the height), so it may grow.
-    return min(width, height) if not facts.sized else min(1.0, width, height)
+    # An SVG without a size is drawn as wide as the card (then capped by the height), so it may grow too.
+    if placement.enlarges or not facts.sized:
+        return min(width, height)
+    return min(1.0, width, height)
 
 
 def rendering(facts: SvgFacts, viewport: Viewport, placement: Placement = Placement.CARD) -> Rendering:

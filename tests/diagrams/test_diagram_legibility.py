@@ -98,18 +98,24 @@ def test_scale_is_the_tightest_of_width_height_and_one(size: tuple[float, float]
     assert (shot.width, shot.height) == (pytest.approx(size[0] * phone), pytest.approx(size[1] * phone))
 
 
-def test_occlusion_images_are_capped_lower() -> None:
-    facts = svg_facts(_svg("<text>x</text>", w="300", h="800", vw=300, vh=800))
-    assert scale_on(facts, PHONE, Placement.CARD) == pytest.approx(0.95 * 673 / 800)
-    assert scale_on(facts, PHONE, Placement.OCCLUSION) == pytest.approx(0.62 * 673 / 800)
+def test_occlusion_images_fill_the_width_or_55vh() -> None:
+    tall = svg_facts(_svg("<text>x</text>", w="300", h="800", vw=300, vh=800))
+    assert scale_on(tall, PHONE, Placement.CARD) == pytest.approx(0.95 * 673 / 800)
+    assert scale_on(tall, PHONE, Placement.OCCLUSION) == pytest.approx(0.55 * 673 / 800)
+    # A small occluded image is enlarged, to the width on a phone and to the height cap on a desktop.
+    small = svg_facts(_svg("<text>x</text>", w="300", h="200", vw=300, vh=200))
+    assert scale_on(small, PHONE, Placement.CARD) == 1.0
+    assert scale_on(small, PHONE, Placement.OCCLUSION) == pytest.approx(382 / 300)
+    assert scale_on(small, DESKTOP, Placement.OCCLUSION) == pytest.approx(0.55 * 773 / 200)
 
 
 def test_occlusion_cap_matches_the_deck_stylesheet() -> None:
     css = (REPO / "builder" / "notetypes" / "card.css").read_text()
-    rule = re.search(r"#image-occlusion-container img\s*\{([^}]*)\}", css)
-    assert rule, "the deck's stylesheet sizes the occlusion image"
+    rule = re.search(r"#image-occlusion-container\s*\{([^}]*)\}", css)
+    assert rule, "the deck's stylesheet sizes the occlusion container"
     cap = re.search(r"max-height:\s*([\d.]+)vh", rule.group(1))
     assert cap and float(cap.group(1)) / 100 == Placement.OCCLUSION.max_height
+    assert re.search(r"max-width:\s*min\(100%,\s*800px\)", rule.group(1)), "the column the phone and desktop use"
 
 
 def test_an_svg_without_a_size_fills_the_card() -> None:
