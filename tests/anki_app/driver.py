@@ -20,13 +20,19 @@ import json
 import os
 import time
 import traceback
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from anki.decks import DeckId
 
 from tests.anki_app.job import JOB_ENV, Job, Size, shot_name
 from tests.anki_app.plan import Origin, Target, choose, note_views, read_origins
+
+if TYPE_CHECKING:
+    from anki.collection import Collection
+    from aqt.main import AnkiQt
 
 # Names the runner checks in raw.json: it only counts a run whose driver reached the end.
 RAW_VERSION = 1
@@ -50,7 +56,7 @@ Script = Generator[Step, Any, None]
 _READY_JS = """
 (function () {
   window.__deckforgeReady = 0;
-  const token = %d;
+  const token = TOKEN;
   const settle = async () => {
     await Promise.all(Array.from(document.images).map((img) => img.complete ? null :
       new Promise((done) => { img.addEventListener("load", done); img.addEventListener("error", done); })));
@@ -78,7 +84,7 @@ _MEASURE_JS = """
     natural: [img.naturalWidth, img.naturalHeight], box: rect(img), complete: img.complete,
     filter: getComputedStyle(img).filter,
   })) : [];
-  const answer = qa ? %s.map((s) => qa.querySelector(s)).find((el) => el) || null : null;
+  const answer = qa ? ANSWER_START.map((s) => qa.querySelector(s)).find((el) => el) || null : null;
   const canvas = document.getElementById("image-occlusion-canvas");
   return {
     viewport: [window.innerWidth, window.innerHeight],
@@ -92,7 +98,7 @@ _MEASURE_JS = """
     occlusion_canvas: canvas ? rect(canvas) : null,
   };
 })()
-""" % json.dumps(ANSWER_START)
+""".replace("ANSWER_START", json.dumps(ANSWER_START))
 
 _DECKS_READY_JS = 'document.readyState === "complete" && document.querySelectorAll("tr.deck").length > 0'
 
@@ -163,11 +169,16 @@ class Driver:
         self._mw().close()
 
     @staticmethod
-    def _mw() -> Any:
+    def _mw() -> AnkiQt:
         import aqt
 
         assert aqt.mw is not None
         return aqt.mw
+
+    def _col(self) -> Collection:
+        col = self._mw().col
+        assert col is not None, "the profile's collection is not open"
+        return col
 
     # The script ------------------------------------------------------------------------------------------
 
@@ -177,11 +188,11 @@ class Driver:
         self.raw["versions"] = _versions()
         self.raw["imports"] = [self._import(Path(p)) for p in self.job.packages]
         mw.reset()
-        self.raw["decks"] = _deck_tree(mw.col)
+        self.raw["decks"] = _deck_tree(self._col())
         origins: dict[str, Origin] = {}
         for package in self.job.packages:
             origins.update(read_origins(Path(package).with_suffix(".json")))
-        targets, missing = choose(note_views(mw.col, origins), self.job.extra_notes, self.job.kinds)
+        targets, missing = choose(note_views(self._col(), origins), self.job.extra_notes, self.job.kinds)
         self.raw["targets"] = [asdict(t) for t in targets]
         self.raw["missing_kinds"] = missing
         for mode in self.job.modes:
@@ -196,7 +207,7 @@ class Driver:
     def _import(self, package: Path) -> dict[str, Any]:
         from anki.collection import ImportAnkiPackageRequest
 
-        col = self._mw().col
+        col = self._col()
         # The options the import dialog starts with: Anki's presets for a collection that never changed them.
         options = col._backend.get_import_anki_package_presets()
         response = col.import_anki_package(ImportAnkiPackageRequest(package_path=str(package), options=options))
@@ -243,7 +254,7 @@ class Driver:
 
     def _wait_for_card(self) -> Script:
         self._token += 1
-        yield Eval(_READY_JS % self._token)
+        yield Eval(_READY_JS.replace("TOKEN", str(self._token)))
         yield from self._wait(f"window.__deckforgeReady === {self._token}")
 
     def _shoot_deck_list(self, mode: str, size: Size) -> Script:
@@ -258,15 +269,15 @@ class Driver:
     def _show_card(self, card_id: int) -> None:
         """Put the card alone into a filtered deck and let Anki's reviewer show it as the next card."""
         mw = self._mw()
-        col = mw.col
-        deck = col.sched.get_or_create_filtered_deck(deck_id=self._filtered_deck)
+        col = self._col()
+        deck = col.sched.get_or_create_filtered_deck(deck_id=DeckId(self._filtered_deck))
         deck.name = "Deckforge screenshots"
         del deck.config.search_terms[1:]
         deck.config.search_terms[0].search = f"cid:{card_id}"
         deck.config.search_terms[0].limit = 1
         deck.config.reschedule = False
         self._filtered_deck = col.sched.add_or_update_filtered_deck(deck).id
-        col.decks.select(self._filtered_deck)
+        col.decks.select(DeckId(self._filtered_deck))
         if mw.state == "review":
             mw.reviewer.nextCard()
         else:
@@ -344,29 +355,43 @@ class Driver:
             QWebEnginePage.JavaScriptConsoleMessageLevel.WarningMessageLevel: "warning",
             QWebEnginePage.JavaScriptConsoleMessageLevel.ErrorMessageLevel: "error",
         }
-        original: Callable[..., None] = AnkiWebPage.javaScriptConsoleMessage
+        original = AnkiWebPage.javaScriptConsoleMessage
         console = self.console
         mw = self._mw()
 
-        def record(page: Any, level: Any, message: str | None, line: int, source: str | None) -> None:
-            which = "reviewer" if page is mw.web.page() else type(page.view()).__name__ if page.view() else "page"
+        def record(
+            page: AnkiWebPage,
+            level: QWebEnginePage.JavaScriptConsoleMessageLevel,
+            message: str | None,
+            line: int,
+            source: str | None,
+        ) -> None:
+            pages = {id(mw.web.page()): "main", id(mw.toolbarWeb.page()): "toolbar", id(mw.bottomWeb.page()): "bottom"}
+            which = pages.get(id(page), "other")
             console.append(
-                {"level": levels.get(level, str(level)), "message": message or "", "line": line,
-                 "source": (source or "")[:120], "page": which}
+                {
+                    "level": levels.get(level, str(level)),
+                    "message": message or "",
+                    "line": line,
+                    "source": (source or "")[:120],
+                    "page": which,
+                }
             )
             original(page, level, message, line, source)
 
-        AnkiWebPage.javaScriptConsoleMessage = record  # type: ignore[method-assign]
+        AnkiWebPage.javaScriptConsoleMessage = record  # type: ignore[method-assign,assignment]
 
 
-def _deck_tree(col: Any) -> list[dict[str, Any]]:
+def _deck_tree(col: Collection) -> list[dict[str, Any]]:
     """Every deck of the collection as imported (before the driver adds its filtered deck).
 
     Anki's empty "Default" deck is left out, as the deck list hides it; ids are left out as the import picks them.
     """
+    assert col.db is not None
     decks = []
     for entry in col.decks.all_names_and_ids():
-        deck = col.decks.get(entry.id)
+        deck = col.decks.get(DeckId(entry.id))
+        assert deck is not None
         if entry.id == 1 and not col.db.scalar("select count() from cards where did = 1 or odid = 1"):
             continue
         decks.append(
@@ -384,4 +409,9 @@ def _versions() -> dict[str, str]:
     from anki.buildinfo import version as anki_version
     from aqt.qt import PYQT_VERSION_STR, QT_VERSION_STR, qWebEngineChromiumVersion
 
-    return {"anki": anki_version, "qt": QT_VERSION_STR, "pyqt": PYQT_VERSION_STR, "chromium": qWebEngineChromiumVersion()}
+    return {
+        "anki": anki_version,
+        "qt": QT_VERSION_STR,
+        "pyqt": PYQT_VERSION_STR,
+        "chromium": qWebEngineChromiumVersion(),
+    }

@@ -87,9 +87,8 @@ def shot_facts(raw: dict[str, Any], media_dir: Path) -> dict[str, Any]:
                 "answer_in_view": None
                 if answer_top is None
                 else page["scroll_y"] - 1 <= answer_top < page["scroll_y"] + viewport_h,
-                "occlusion_canvas": page["occlusion_canvas"] and {
-                    k: _round(v, 1) for k, v in page["occlusion_canvas"].items()
-                },
+                "occlusion_canvas": page["occlusion_canvas"]
+                and {k: _round(v, 1) for k, v in page["occlusion_canvas"].items()},
             },
             "console": raw["console"],
             "js_errors": [m for m in raw["console"] if m["level"] == "error"],

@@ -31,8 +31,7 @@ def brightness(image: QImage) -> Brightness:
         return Brightness(0.0, 0.0, 0)
     bits = gray.constBits()
     assert bits is not None
-    bits.setsize(gray.sizeInBytes())
-    data = bytes(bits)
+    data = bits.asstring(gray.sizeInBytes())
     # Rows are padded to 4 bytes: keep only each row's pixels.
     rows = data if stride == width else b"".join(data[y * stride : y * stride + width] for y in range(height))
     total = width * height

@@ -124,7 +124,10 @@ def images_in(html_text: str, media_dir: Path | None) -> tuple[Image, ...]:
     """Every <img> of some field HTML, with the diagram engine read from the SVG file when it is in media."""
     images: list[Image] = []
     for match in _IMG.finditer(html_text):
-        attrs = {m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "") for m in _ATTR.finditer(match.group(1))}
+        attrs = {
+            m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "")
+            for m in _ATTR.finditer(match.group(1))
+        }
         src = attrs.get("src", "")
         svg = None
         if media_dir is not None and src.lower().endswith(".svg") and "/" not in src and "\\" not in src:
@@ -213,10 +216,10 @@ def choose(
                 add(f"notetype-{_slug(note.notetype)}", "notetype", note, min(note.card_ids), SIDES)
     by_name = {str(n.note_id): n for n in notes} | {n.origin.stable_id: n for n in notes if n.origin}
     for name in extra:
-        note = by_name.get(name)
-        if note is None:
+        named = by_name.get(name)
+        if named is None:
             raise LookupError(f"no note {name!r} in the imported collection (expected a note id or a stable id)")
-        add(f"note-{_name(note)}", "note", note, min(note.card_ids), SIDES, again=True)
+        add(f"note-{_name(named)}", "note", named, min(named.card_ids), SIDES, again=True)
     return targets, missing
 
 

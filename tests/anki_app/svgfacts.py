@@ -1,6 +1,6 @@
 """What an SVG diagram's labels measure: the smallest font size of its text, in CSS px at the SVG's natural size.
 
-A learner reads a label at `smallest_label_px × rendered scale` (the scale the card's <img> is drawn at). The
+A learner reads a label at `smallest label px * rendered scale` (the scale the card's <img> is drawn at). The
 size of a text element is its computed `font-size` (inline `style`, then the SVG's own `<style>` rules, then
 the `font-size` presentation attribute, then its parent's size: the CSS cascade, for the simple selectors the
 diagram engines write) times every transform and nested viewport above it, times the root's viewBox scale.
@@ -34,7 +34,9 @@ _KEYWORDS = {
 DEFAULT_FONT_PX = 16.0
 _TEXT_TAGS = frozenset({"text", "tspan", "textPath"})
 #: Subtrees a browser never draws directly (text inside them is only drawn through a <use>, if at all).
-_UNRENDERED = frozenset({"defs", "symbol", "clipPath", "mask", "marker", "pattern", "title", "desc", "metadata", "style"})
+_UNRENDERED = frozenset(
+    {"defs", "symbol", "clipPath", "mask", "marker", "pattern", "title", "desc", "metadata", "style"}
+)
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
@@ -92,7 +94,14 @@ IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 def _multiply(m: Matrix, n: Matrix) -> Matrix:
     a, b, c, d, e, f = m
     a2, b2, c2, d2, e2, f2 = n
-    return (a * a2 + c * b2, b * a2 + d * b2, a * c2 + c * d2, b * c2 + d * d2, a * e2 + c * f2 + e, b * e2 + d * f2 + f)
+    return (
+        a * a2 + c * b2,
+        b * a2 + d * b2,
+        a * c2 + c * d2,
+        b * c2 + d * d2,
+        a * e2 + c * f2 + e,
+        b * e2 + d * f2 + f,
+    )
 
 
 def _scale_of(m: Matrix) -> float:
@@ -149,7 +158,7 @@ def _viewbox(element: ET.Element) -> tuple[float, float, float, float] | None:
 
 
 def _viewport(element: ET.Element, width: float | None, height: float | None) -> Matrix:
-    """The transform an <svg> element's viewBox sets up inside its width × height viewport."""
+    """The transform an <svg> element's viewBox sets up inside its width by height viewport."""
     box = _viewbox(element)
     if box is None:
         return IDENTITY
