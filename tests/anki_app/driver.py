@@ -186,8 +186,10 @@ class Driver:
         mw = self._mw()
         self.out.mkdir(parents=True, exist_ok=True)
         self.raw["versions"] = _versions()
+        yield from self._quiet()
         self.raw["imports"] = [self._import(Path(p)) for p in self.job.packages]
         mw.reset()
+        yield from self._quiet()
         self.raw["decks"] = _deck_tree(self._col())
         origins: dict[str, Origin] = {}
         for package in self.job.packages:
@@ -243,6 +245,24 @@ class Driver:
         mw.resize(size.width, size.height)
         yield Sleep(300)
 
+    def _quiet(self) -> Script:
+        """Wait until the main webview loads no page and has heard its page's `domDone`, for a few polls.
+
+        AnkiWebView runs queued JavaScript as soon as *a* page says `domDone`: a late one from a page that was
+        just replaced would run the next page's first script (the reviewer's `_showQuestion`) before that page
+        has its scripts. So a state change that loads a page starts only when the previous load is over.
+        """
+        web = self._mw().web
+        deadline = time.monotonic() + self.job.render_timeout_ms / 1000
+        calm = 0
+        while calm < 3:
+            page = web.page()
+            busy = page is None or page.isLoading() or not web._domDone
+            calm = 0 if busy else calm + 1
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the main webview was still loading after {self.job.render_timeout_ms} ms")
+            yield Sleep(80)
+
     def _wait(self, ready_js: str) -> Script:
         """Poll `ready_js` in the main webview until it is true; a timeout is an error."""
         deadline = time.monotonic() + self.job.render_timeout_ms / 1000
@@ -260,8 +280,9 @@ class Driver:
     def _shoot_deck_list(self, mode: str, size: Size) -> Script:
         mw = self._mw()
         first_console = len(self.console)
+        yield from self._quiet()
         mw.moveToState("deckBrowser")
-        yield Sleep(100)
+        yield from self._quiet()
         yield from self._wait(_DECKS_READY_JS)
         name = shot_name(mode, size.name, "deck-list", None)
         yield from self._capture(name, {"kind": "deck-list", "mode": mode, "size": asdict(size)}, first_console)
@@ -288,6 +309,8 @@ class Driver:
 
     def _shoot_card(self, mode: str, size: Size, target: Target) -> Script:
         mw = self._mw()
+        if mw.state != "review":
+            yield from self._quiet()  # entering the reviewer loads its page
         first_console = len(self.console)
         self._show_card(target.card_id)
         for side in ("question", "answer"):
