@@ -11,6 +11,7 @@ or a missing tool.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import select
@@ -152,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     missing = [str(p) for p in packages if not p.is_file()]
     if missing:
         print(f"error: no such package: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if importlib.util.find_spec("aqt") is None:
+        print("error: the Anki desktop app (aqt) is not installed: pip install -e '.[screenshots]'", file=sys.stderr)
         return 2
     out: Path = args.out.resolve()
     started = time.monotonic()
