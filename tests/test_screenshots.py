@@ -162,6 +162,22 @@ def test_no_javascript_errors(run: Run) -> None:
 # What a learner sees ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13 item 3: `#image-occlusion-container { width: fit-content }` collapses the IO image to 0x0 in"
+    " Anki's reviewer, whose CSS positions the image absolutely (the container has no in-flow content)",
+)
+def test_every_image_is_drawn(run: Run) -> None:
+    """An image that loads but is drawn 0 px wide is text that silently vanished from the card."""
+    hidden = [
+        _problem(s, f"{i['src']} ({i['natural'][0]}x{i['natural'][1]}) drawn {i['rendered'][0]}x{i['rendered'][1]}")
+        for s in run.cards()
+        for i in s["images"]
+        if not i["visible"]
+    ]
+    assert hidden == []
+
+
 @pytest.mark.xfail(strict=True, reason="issue 13 item 2: tall diagrams shrink until their labels are 7-10 px")
 def test_diagram_labels_readable_at_phone_width(run: Run) -> None:
     small = [
@@ -172,7 +188,6 @@ def test_diagram_labels_readable_at_phone_width(run: Run) -> None:
     assert small == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 1: Image Occlusion diagrams are white boxes in night mode")
 def test_no_light_background_in_night_mode(run: Run) -> None:
     light = [
         _problem(s, f"{b['bright_fraction']:.1%} near-white, mean luma {b['mean_luminance']}")
@@ -191,7 +206,6 @@ def test_inverted_diagrams_are_dark_in_night_mode(run: Run) -> None:
         assert shot["brightness"]["mean_luminance"] <= NIGHT_MAX_MEAN, shot["file"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 3: IO images are scaled up to fill the window (2.4x)")
 def test_no_image_is_blown_up(run: Run) -> None:
     big = [
         _problem(s, f"drawn at {i['scale']}x, {i['rendered'][0]} px wide")
@@ -202,7 +216,6 @@ def test_no_image_is_blown_up(run: Run) -> None:
     assert big == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 6: on IO answers the Back Extra is below the fold")
 def test_answer_is_in_view_when_revealed(run: Run) -> None:
     hidden = [
         _problem(s, f"answer starts {s['layout']['answer_below_fold_px']} px below the fold, not scrolled to")
@@ -212,7 +225,6 @@ def test_answer_is_in_view_when_revealed(run: Run) -> None:
     assert hidden == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 8: a parent deck the package lacks arrives collapsed")
 def test_no_deck_arrives_collapsed(run: Run) -> None:
     collapsed = [d["name"] for d in run.facts["decks"] if d["collapsed"] or d["browser_collapsed"]]
     assert collapsed == []

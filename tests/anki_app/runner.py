@@ -208,7 +208,7 @@ def take(
 
 def summary(result: dict[str, Any]) -> Iterator[str]:
     """A few lines a person reads after a run: the smallest label, the brightest night card, JS errors."""
-    shots = result["shots"].values()
+    shots = [s for s in result["shots"].values() if s["kind"] != "deck-list"]
     labelled = [s for s in shots if s.get("smallest_label_px") is not None]
     if labelled:
         worst = min(labelled, key=lambda s: s["smallest_label_px"])
@@ -217,7 +217,10 @@ def summary(result: dict[str, Any]) -> Iterator[str]:
     if night:
         brightest = max(night, key=lambda s: s["brightness"]["bright_fraction"])
         share = brightest["brightness"]["bright_fraction"]
-        yield f"brightest night shot: {share:.1%} near-white pixels ({brightest['file']})"
+        yield f"brightest night card: {share:.1%} near-white pixels ({brightest['file']})"
+    hidden = sorted({s["file"] for s in shots for i in s["images"] if not i["visible"]})
+    if hidden:
+        yield f"images drawn 0 px: {len(hidden)} shots (first: {hidden[0]})"
     errors = sum(len(s["js_errors"]) for s in shots)
     yield f"JavaScript errors: {errors}"
     if result["missing_kinds"]:
