@@ -228,6 +228,11 @@ def test_answer_is_in_view_when_revealed(run: Run) -> None:
 def test_no_deck_arrives_collapsed(run: Run) -> None:
     collapsed = [d["name"] for d in run.facts["decks"] if d["collapsed"] or d["browser_collapsed"]]
     assert collapsed == []
+    # The deck list as drawn: every deck of the package, one row each, none showing "+" (collapsed).
+    leaves = sorted(d["name"].rsplit("::", 1)[-1] for d in run.facts["decks"])
+    for shot in (s for s in run.shots.values() if s["kind"] == "deck-list"):
+        assert sorted(name for name, _ in shot["deck_rows"]) == leaves, shot["file"]
+        assert "+" not in {toggle for _, toggle in shot["deck_rows"]}, shot["file"]
 
 
 # The harness's parts ----------------------------------------------------------------------------------------

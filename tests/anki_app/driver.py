@@ -96,6 +96,11 @@ _MEASURE_JS = """
     images: images,
     answer_top: answer ? rect(answer).top : null,
     occlusion_canvas: canvas ? rect(canvas) : null,
+    // The deck list: each row's name and its collapse toggle ("+" collapsed, "-" expanded, "" no children).
+    deck_rows: Array.from(document.querySelectorAll("tr.deck")).map((row) => {
+      const name = row.querySelector("a.deck"), toggle = row.querySelector("a.collapse");
+      return [name ? name.innerText.trim() : "", toggle ? toggle.innerText.trim() : ""];
+    }),
   };
 })()
 """.replace("ANSWER_START", json.dumps(ANSWER_START))
@@ -281,6 +286,10 @@ class Driver:
         mw = self._mw()
         first_console = len(self.console)
         yield from self._quiet()
+        if self._filtered_deck:
+            # The driver's own filtered deck is no part of what the learner imported: gone before the deck list.
+            self._col().decks.remove([DeckId(self._filtered_deck)])
+            self._filtered_deck = 0
         mw.moveToState("deckBrowser")
         yield from self._quiet()
         yield from self._wait(_DECKS_READY_JS)

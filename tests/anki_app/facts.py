@@ -90,6 +90,7 @@ def shot_facts(raw: dict[str, Any], media_dir: Path) -> dict[str, Any]:
                 "occlusion_canvas": page["occlusion_canvas"]
                 and {k: _round(v, 1) for k, v in page["occlusion_canvas"].items()},
             },
+            "deck_rows": page["deck_rows"],
             "console": raw["console"],
             "js_errors": [m for m in raw["console"] if m["level"] == "error"],
         }
