@@ -85,6 +85,11 @@ def app_environment(display: str, home: Path, job_path: Path) -> dict[str, str]:
             "XDG_RUNTIME_DIR": str(home / "runtime"),
             "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p),
             "PYTHONDONTWRITEBYTECODE": "1",
+            # Anki lets one instance run per user: a second one hands its arguments to the first and quits.
+            # A key of our own keeps this run apart from any other Anki on the machine (another harness run, a
+            # developer's app), and a private TMPDIR keeps its local socket and temporary files in our folder.
+            "ANKI_SINGLE_INSTANCE_KEY": f"deckforge-screenshots-{home.parent.name}",
+            "TMPDIR": str(home / "tmp"),
             JOB_ENV: str(job_path),
         }
     )
@@ -92,7 +97,7 @@ def app_environment(display: str, home: Path, job_path: Path) -> dict[str, str]:
         # Chromium refuses to run its sandbox as root. Setting the variable at all stops Anki adding its own
         # `--disable-gpu` for the software GL driver, so it is repeated here.
         env["QTWEBENGINE_CHROMIUM_FLAGS"] = "--no-sandbox --disable-gpu"
-    for folder in ("config", "cache", "data", "runtime"):
+    for folder in ("config", "cache", "data", "runtime", "tmp"):
         (home / folder).mkdir(parents=True, exist_ok=True)
     (home / "runtime").chmod(0o700)
     return env
