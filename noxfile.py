@@ -1,4 +1,4 @@
-"""Developer tasks: `nox -s build`, `watch`, `tests`, `lint`, `typecheck`, `bench` and the release sessions."""
+"""Developer tasks: `nox -s build`, `watch`, `tests`, `lint`, `typecheck`, `bench`, `screenshots` and releases."""
 
 from __future__ import annotations
 
@@ -66,8 +66,17 @@ def record(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the test suite: builds fixture decks and imports them with the real Anki backend."""
-    _install(session, "diagrams", "preview", "test", "import")
+    _install(session, "diagrams", "preview", "test", "import", "screenshots")
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def screenshots(session: nox.Session) -> None:
+    """Build, then photograph the decks in the real Anki desktop app: dist/screenshots/*.png and facts.json."""
+    # Needs Xvfb (apt-get install xvfb); arguments go to the harness, e.g. `-- --note <id>` (see README).
+    _install(session, "diagrams", "screenshots")
+    session.run("python", "-m", "builder", "build")
+    session.run("python", "-m", "tests.anki_app", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -105,7 +114,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over builder/."""
-    _install(session, "diagrams", "preview", "import")
+    """mypy --strict over builder/ and the screenshot harness (tests/anki_app/)."""
+    _install(session, "diagrams", "preview", "import", "screenshots")
     session.install(*CONSTRAINTS, "mypy", "types-PyYAML", "types-Pygments")
     session.run("mypy", "--strict", "builder")
+    session.run("mypy", "--strict", "tests/anki_app")
