@@ -162,11 +162,6 @@ def test_no_javascript_errors(run: Run) -> None:
 # What a learner sees ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 item 3: `#image-occlusion-container { width: fit-content }` collapses the IO image to 0x0 in"
-    " Anki's reviewer, whose CSS positions the image absolutely (the container has no in-flow content)",
-)
 def test_every_image_is_drawn(run: Run) -> None:
     """An image that loads but is drawn 0 px wide is text that silently vanished from the card."""
     hidden = [
@@ -178,7 +173,6 @@ def test_every_image_is_drawn(run: Run) -> None:
     assert hidden == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 2: tall diagrams shrink until their labels are 7-10 px")
 def test_diagram_labels_readable_at_phone_width(run: Run) -> None:
     small = [
         _problem(s, f"{s['smallest_label_px']} px at scale {min(i['scale'] for i in s['images'])}")
