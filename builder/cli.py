@@ -1,16 +1,20 @@
-"""Command line: argv → a command run → an exit code (0 ok, 1 problems in the input, 2 usage)."""
+"""Command line: argv → a command run → an exit code (0 ok, 1 problems in the input, 2 usage, 70 a builder bug)."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
+import math
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from builder import __version__
-from builder.diagnostics import FORMATTERS, BuildFailed, Diagnostics
+from builder.diagnostics import FORMATTERS, BuildFailed, Diagnostics, Location
+from builder.source import display_path
 from builder.options import Options, available_cores
 from builder.stamp import Stamp
 from builder.timing import Timer
@@ -21,6 +25,13 @@ from builder.timing import Timer
 EXIT_OK = 0
 EXIT_INPUT = 1
 EXIT_USAGE = 2
+#: sysexits.h EX_SOFTWARE: the builder itself failed. CI can tell this from a mistake in the notes (1).
+EXIT_BUG = 70
+#: Where a traceback should go.
+REPORT_TO = "the Deckforge issue tracker (the repository's Issues page)"
+#: Bounds on numeric options: a value past them is a typo, and would fail deep inside the build.
+MAX_JOBS = 256
+MAX_SECONDS = 86_400.0
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -36,21 +47,83 @@ def _options(args: argparse.Namespace) -> Options:
     )
 
 
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of processes of 1 or more, found {value}")
-    return value
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 6 or not 1 <= int(digits) <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"expected a number of processes from 1 to {MAX_JOBS}, found {_shown(text)}")
+    return int(digits)
 
 
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, found {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, found {text}")
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, found {_shown(text)}") from None
+    if not 0 < value <= MAX_SECONDS or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds above 0 and at most {MAX_SECONDS:,.0f}, found {_shown(text)}"
+        )
     return value
+
+
+def _out_folder(text: str) -> Path:
+    """--out names a folder: refused at once if it, or a folder above it, is a file."""
+    path = Path(text)
+    for candidate in (path, *path.parents):
+        if candidate.exists() or candidate.is_symlink():
+            if not candidate.is_dir():
+                raise argparse.ArgumentTypeError(
+                    f"{_shown(text)}: `{display_path(candidate)}` is a file; expected a folder to write packages "
+                    "into. Pass another --out or move the file"
+                )
+            break
+    return path
+
+
+def _timings_file(text: str) -> Path:
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is a folder; expected a file name for the JSON timings")
+    return path
+
+
+#: What to do about a file-system error, by errno; the default is the system's own words.
+_OS_ADVICE = {
+    errno.ENOSPC: "the disk is full; expected room for the output. Free some space or pass another --out",
+    errno.EDQUOT: "the disk quota is used up; expected room for the output. Free some space or pass another --out",
+    errno.EROFS: "the file system is read-only; expected a writable folder. Pass another --out",
+    errno.EACCES: "permission denied; expected a folder you may write to. Fix its permissions or pass another --out",
+    errno.EPERM: "operation not permitted; expected a folder you may write to. Fix its permissions or pass another --out",
+    errno.ENAMETOOLONG: "the name is too long for the file system; expected a shorter one. Shorten the deck's folder "
+    "name or version, or pass a shorter --out",
+    errno.ENOTDIR: "a file stands where a folder is needed; expected a folder. Move the file or pass another --out",
+    errno.EEXIST: "a file stands where a folder is needed; expected a folder. Move the file or pass another --out",
+    errno.EISDIR: "a folder stands where a file is written; expected a file name. Move the folder or pass another path",
+}
+
+
+def _os_error(exc: OSError, fallback: Path | None, diagnostics: Diagnostics) -> None:
+    """A file-system failure (full disk, read-only folder, name too long): the environment's problem, located.
+
+    A failed write to an open file names no file (ENOSPC from write_zip): then the output folder is shown.
+    """
+    name = exc.filename if isinstance(exc.filename, str | bytes | os.PathLike) else fallback
+    where = display_path(Path(os.fsdecode(name))) if name is not None else "."
+    advice = _OS_ADVICE.get(exc.errno or 0, f"{exc.strerror or exc}; check the folder and try again")
+    diagnostics.error(Location(where), "E113", f"the file system refused `{where}`: {advice}")
+
+
+def _report_bug(command: str) -> None:
+    sys.stderr.write(
+        f"internal error: `{command}` failed because of a bug in the builder, not a problem in your notes.\n"
+        f"Please report it to {REPORT_TO} with the command, the traceback below and, if you can, the note file "
+        "that triggers it.\n"
+    )
+    traceback.print_exc(file=sys.stderr)
 
 
 def _cmd_check(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
@@ -230,7 +303,7 @@ def _parser() -> argparse.ArgumentParser:
             continue
         cmd.add_argument("--source", type=Path, default=Path("source"), help="deck folders (default: source)")
         cmd.add_argument("--media", type=Path, default=Path("media"), help="images (default: media)")
-        cmd.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
+        cmd.add_argument("--out", type=_out_folder, default=Path("dist"), help="output folder (default: dist)")
         cmd.add_argument("--strict", action="store_true", help="treat linter warnings as errors")
         cmd.add_argument(
             "--no-cache", action="store_true", help="compile every note and render every diagram afresh, keep no cache"
@@ -252,7 +325,9 @@ def _parser() -> argparse.ArgumentParser:
                 help="how often to look for changed files (default: 0.1)",
             )
         else:
-            cmd.add_argument("--timings", type=Path, metavar="FILE", help="write seconds spent per stage as JSON")
+            cmd.add_argument(
+                "--timings", type=_timings_file, metavar="FILE", help="write seconds spent per stage as JSON"
+            )
         if name == "release":
             cmd.add_argument(
                 "--tag",
@@ -260,7 +335,11 @@ def _parser() -> argparse.ArgumentParser:
                 help="the git tag being released: an error unless it is the tag deck.toml names (edit links use it)",
             )
         cmd.add_argument(
-            "--diagram-timeout", type=float, default=60.0, metavar="SECONDS", help="stop a diagram render after this"
+            "--diagram-timeout",
+            type=_positive_float,
+            default=60.0,
+            metavar="SECONDS",
+            help="stop a diagram render after this",
         )
         cmd.add_argument(
             "--format",
@@ -288,14 +367,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.timer = Timer()
     try:
         code = COMMANDS[args.command][1](args, diagnostics)
+        if getattr(args, "timings", None) is not None:
+            args.timings.write_text(args.timer.to_json(), encoding="utf-8")
     except BuildFailed:
         # Stages raise after collecting; everything they found is already in `diagnostics`.
         code = EXIT_INPUT
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
-    if getattr(args, "timings", None) is not None:
-        args.timings.write_text(args.timer.to_json(), encoding="utf-8")
+    except OSError as exc:
+        # Reading the notes reports its own problems; what escapes is writing (full disk, read-only --out).
+        _os_error(exc, getattr(args, "out", None), diagnostics)
+        code = EXIT_INPUT
+    except Exception:
+        # Anything else is the builder's fault: say so, with the traceback, under its own exit code.
+        found = diagnostics.sorted()
+        if found:
+            sys.stderr.write(FORMATTERS[args.format](found))
+        _report_bug(args.command)
+        return EXIT_BUG
     found = diagnostics.sorted()
     if found:
         sys.stderr.write(FORMATTERS[args.format](found))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import enum
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,32 @@ class Diagnostic:
         return cls(Location(path, line, col), code, message, Severity(str(severity)), length)
 
 
+#: Characters that would break a one-line diagnostic or a terminal: C0/C1 controls and Unicode line breaks.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+#: How many characters of the author's text a message quotes.
+QUOTE_LIMIT = 60
+#: A message longer than this is cut: a message never grows with its input.
+MESSAGE_LIMIT = 1_000
+#: Problems of one kind in one file shown before the rest are counted in one summary line.
+PER_FILE_LIMIT = 50
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    return {"\n": "\\n", "\t": "\\t"}.get(char, f"\\u{ord(char):04x}" if ord(char) > 0xFF else f"\\x{ord(char):02x}")
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and control characters written as escapes (`\\n`, `\\x1f`), so it stays one line."""
+    return _UNPRINTABLE.sub(_escape_char, text) if _UNPRINTABLE.search(text) else text
+
+
+def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """The author's text as a message quotes it: on one line and at most `limit` characters (then `...`)."""
+    shown = one_line(text[: limit + 1])
+    return shown if len(text) <= limit and len(shown) <= limit else shown[: max(1, limit - 3)] + "..."
+
+
 class BuildFailed(Exception):
     """Raised by a stage that cannot go on; the diagnostics say why."""
 
@@ -69,15 +96,45 @@ class BuildFailed(Exception):
 
 @dataclass
 class Diagnostics:
-    """Collects problems from all stages so that the author sees every one of them in a single run."""
+    """Collects problems from all stages so that the author sees every one of them in a single run.
+
+    Every message is made one line (tools split diagnostics at newlines) and bounded in length. After
+    PER_FILE_LIMIT problems of one code in one file, the rest are only counted, in one summary diagnostic:
+    32,000 unclosed clozes are one mistake repeated, and printing each would bury everything else.
+    """
 
     items: list[Diagnostic] = field(default_factory=list)
+    #: (path, code) → how many were reported, and the index in `items` of its summary once over the limit.
+    _counts: dict[tuple[str, str, Severity], list[int]] = field(default_factory=dict, repr=False)
+
+    def _add(self, location: Location, code: str, message: str, severity: Severity, length: int) -> None:
+        message = one_line(message)
+        if len(message) > MESSAGE_LIMIT:
+            message = message[: MESSAGE_LIMIT - 3] + "..."
+        key = (location.path, code, severity)
+        count = self._counts.setdefault(key, [0, -1])
+        count[0] += 1
+        if count[0] <= PER_FILE_LIMIT:
+            self.items.append(Diagnostic(location, code, message, severity, max(1, length)))
+            return
+        more = count[0] - PER_FILE_LIMIT
+        summary = Diagnostic(
+            location if count[1] < 0 else self.items[count[1]].location,
+            code,
+            f"{more:,} more problem(s) of this kind in this file, the first here; fix the ones above first",
+            severity,
+        )
+        if count[1] < 0:
+            count[1] = len(self.items)
+            self.items.append(summary)
+        else:
+            self.items[count[1]] = summary
 
     def error(self, location: Location, code: str, message: str, length: int = 1) -> None:
-        self.items.append(Diagnostic(location, code, message, Severity.ERROR, max(1, length)))
+        self._add(location, code, message, Severity.ERROR, length)
 
     def warning(self, location: Location, code: str, message: str, length: int = 1) -> None:
-        self.items.append(Diagnostic(location, code, message, Severity.WARNING, max(1, length)))
+        self._add(location, code, message, Severity.WARNING, length)
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         self.items.extend(diagnostics)
@@ -113,7 +170,8 @@ def _source_line(path: str, line: int, cache: dict[str, list[str] | None]) -> st
     if path not in cache:
         try:
             text = Path(path).read_bytes().decode("utf-8")
-            cache[path] = text.splitlines()
+            # The parser's numbering (builder.source): lines end at \n, \r\n or a lone \r, nothing else.
+            cache[path] = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
         except (OSError, UnicodeDecodeError):
             cache[path] = None
     lines = cache[path]
@@ -124,17 +182,27 @@ def _source_line(path: str, line: int, cache: dict[str, list[str] | None]) -> st
     return text if len(text) <= 400 else None
 
 
+_VISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\u2424"
+
+
 def format_text(diagnostics: Sequence[Diagnostic], *, snippets: bool = True) -> str:
     """Compiler-style text: the headline, the source line, a caret under the problem, then a count."""
     out: list[str] = []
     cache: dict[str, list[str] | None] = {}
     for d in diagnostics:
-        out.append(f"{d.location}: {d.severity.value}[{d.code}]: {d.message}")
+        out.append(f"{one_line(str(d.location))}: {d.severity.value}[{d.code}]: {one_line(d.message)}")
         line = _source_line(d.location.path, d.location.line, cache) if snippets else None
         if line is not None:
             gutter = str(d.location.line)
             pad = " " * len(gutter)
-            shown = line.expandtabs(1)
+            # One character each, so the caret stays under the column: a control character is shown as its
+            # symbol (U+2400...), a line or paragraph separator as U+2424.
+            shown = _VISIBLE.sub(_picture, line.expandtabs(1))
             start = min(d.location.col - 1, len(shown))
             width = max(1, min(d.length, len(shown) - start))
             out.append(f"{pad} |")
@@ -158,13 +226,17 @@ def _github_escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def _github_property(text: str) -> str:
+    return _github_escape(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def format_github(diagnostics: Sequence[Diagnostic]) -> str:
     """GitHub Actions workflow commands, which show up as annotations on the changed lines."""
     out = []
     for d in diagnostics:
         kind = "error" if d.severity is Severity.ERROR else "warning"
         loc = d.location
-        props = f"file={loc.path},line={loc.line},col={loc.col},title={d.code}"
+        props = f"file={_github_property(loc.path)},line={loc.line},col={loc.col},title={d.code}"
         out.append(f"::{kind} {props}::{_github_escape(d.message)}")
     out.append(summary(diagnostics))
     return "\n".join(out) + "\n"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builder.diagnostics import Diagnostics, Location
+from builder.diagnostics import PER_FILE_LIMIT, Diagnostics, Location, one_line
 
 #: A line longer than this is almost certainly not prose an author typed (minified data, a pasted blob).
 MAX_LINE_LENGTH = 10_000
@@ -16,6 +17,28 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 _NEWLINE = re.compile("\n")
 #: A line of more than MAX_LINE_LENGTH characters (searched in C: a Python loop over lines cost more).
 _LONG_LINE = re.compile(f"^[^\\n]{{{MAX_LINE_LENGTH + 1},}}", re.MULTILINE)
+#: Control characters (C0 but tab and newline, DEL, C1). U+001F is the separator between a note's fields in
+#: Anki's database, so one in a note breaks the whole package; the others are invisible on a card.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_NAMES = {
+    0x08: "backspace",
+    0x0B: "vertical tab",
+    0x0C: "form feed",
+    0x1B: "escape",
+    0x1C: "file separator",
+    0x1D: "group separator",
+    0x1E: "record separator",
+    0x1F: "unit separator, which Anki uses between a note's fields",
+    0x7F: "delete",
+    0x85: "next line",
+    0xA0: "no-break space",
+}
+
+
+def describe_char(char: str) -> str:
+    """`U+001F (unit separator, ...)`: how messages name a character an author cannot see."""
+    name = _CONTROL_NAMES.get(ord(char), "a control character")
+    return f"U+{ord(char):04X} ({name})"
 
 
 @dataclass(frozen=True)
@@ -59,11 +82,47 @@ class DeckSource:
 
 
 def display_path(path: Path) -> str:
-    """Paths in diagnostics are relative to the working directory, so editors and CI can open them."""
+    """Paths in diagnostics are relative to the working directory, so editors and CI can open them.
+
+    A name that is not UTF-8 shows its bytes as escapes (`caf\\xe9.md`), and control characters too: a
+    diagnostic is always one printable line.
+    """
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+        shown = path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        shown = path.as_posix()
+    return one_line(os.fsencode(shown).decode("utf-8", "backslashreplace"))
+
+
+def bad_name(path: Path) -> str | None:
+    """Why a file's name cannot be used (not UTF-8, or with control characters), or None."""
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid UTF-8"
+    if CONTROL.search(path.name) or "\n" in path.name or "\t" in path.name:
+        return "contains a control character"
+    return None
+
+
+def _check_controls(source: SourceFile, diagnostics: Diagnostics) -> None:
+    """Every control character in the file, at its line and column (the first ones, then a count)."""
+    for count, match in enumerate(CONTROL.finditer(source.text)):
+        if count == PER_FILE_LIMIT:
+            rest = len(CONTROL.findall(source.text, match.start()))
+            diagnostics.error(
+                source.location(match.start()),
+                "E110",
+                f"{rest:,} more control character(s) in this file, the first here; expected printable text. "
+                "Remove them",
+            )
+            return
+        diagnostics.error(
+            source.location(match.start()),
+            "E110",
+            f"found control character {describe_char(match.group())}; expected printable text, because Anki "
+            "cannot store it on a card or does not show it. Delete it (it is shown as a symbol below)",
+        )
 
 
 def read_source(path: Path, diagnostics: Diagnostics) -> SourceFile | None:
@@ -106,6 +165,8 @@ def read_source(path: Path, diagnostics: Diagnostics) -> SourceFile | None:
     # A byte-order mark is invisible in editors but would shift every column by one.
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     source = SourceFile.from_text(shown, text)
+    if CONTROL.search(text):
+        _check_controls(source, diagnostics)
     if not text.strip():
         diagnostics.warning(
             Location(shown),
@@ -126,6 +187,41 @@ def read_source(path: Path, diagnostics: Diagnostics) -> SourceFile | None:
     return source
 
 
+def _refused_name(path: Path, diagnostics: Diagnostics) -> bool:
+    problem = bad_name(path)
+    if problem is not None:
+        diagnostics.error(
+            Location(display_path(path)),
+            "E112",
+            f"the name of `{display_path(path)}` {problem}; expected a UTF-8 name of printable characters, "
+            "because it is shown in diagnostics and recorded in the release manifest. Rename it",
+        )
+    return problem is not None
+
+
+def _note_paths(folder: Path, diagnostics: Diagnostics) -> list[Path]:
+    """Every `*.md` file under `folder`, sorted; a folder that cannot be listed is reported, not skipped."""
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else folder
+        diagnostics.error(
+            Location(display_path(where)),
+            "E001",
+            f"cannot read the folder: {exc.strerror}; expected a readable folder, or its notes would be left "
+            "out of the deck. Check its permissions",
+        )
+
+    found: list[Path] = []
+    # Like rglob("*.md") (which skips an unreadable folder without a word): symlinked folders are not followed.
+    for top, dirs, files in os.walk(folder, onerror=unreadable):
+        dirs[:] = sorted(d for d in dirs if not _refused_name(Path(top, d), diagnostics))
+        for name in files:
+            path = Path(top, name)
+            if name.endswith(".md") and path.is_file() and not _refused_name(path, diagnostics):
+                found.append(path)
+    return sorted(found)
+
+
 def find_decks(root: Path, diagnostics: Diagnostics) -> list[DeckSource]:
     """Every folder directly under `root` with a `deck.toml` is a deck; its `**/*.md` files are its notes."""
     if not root.is_dir():
@@ -139,7 +235,9 @@ def find_decks(root: Path, diagnostics: Diagnostics) -> list[DeckSource]:
     decks: list[DeckSource] = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         config_path = folder / "deck.toml"
-        note_paths = sorted(p for p in folder.rglob("*.md") if p.is_file())
+        if _refused_name(folder, diagnostics):
+            continue
+        note_paths = _note_paths(folder, diagnostics)
         if not config_path.is_file():
             if note_paths:
                 diagnostics.error(

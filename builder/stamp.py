@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +44,13 @@ def _digest_files(digest: hashlib._Hash, label: str, root: Path) -> bool:
     """Hash every file under `root` into `digest`; say whether any mentions PlantUML."""
     plantuml = False
     for path in _files(root):
-        data = path.read_bytes()
-        digest.update(f"{label}:{path.relative_to(root).as_posix()}\0".encode())
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            # An unreadable file is the build's to report; here it is just an input in that state.
+            data = f"\0unreadable:{exc.errno}".encode()
+        # fsencode: a name that is not UTF-8 is still an input, with its own bytes.
+        digest.update(label.encode() + b":" + os.fsencode(path.relative_to(root).as_posix()) + b"\0")
         digest.update(hashlib.sha256(data).digest())
         plantuml = plantuml or b"plantuml" in data
     return plantuml
@@ -67,9 +73,9 @@ class Stamp:
         """The stamp of this build's inputs, or None when they cannot be pinned down (the build will say why)."""
         digest = hashlib.sha256()
         for part in (_MAGIC, builder_fingerprint(), command, str(options.strict), str(Path.cwd())):
-            digest.update(part.encode() + b"\0")
+            digest.update(os.fsencode(part) + b"\0")
         for folder in (options.source, options.media, options.out):
-            digest.update(str(folder.resolve()).encode() + b"\0")
+            digest.update(os.fsencode(folder.resolve()) + b"\0")
         uses_plantuml = _digest_files(digest, "source", options.source)
         _digest_files(digest, "media", options.media)
         if options.source.is_dir():
@@ -84,7 +90,7 @@ class Stamp:
             from builder.diagrams.plantuml import PlantUMLEngine
 
             digest.update(f"plantuml={PlantUMLEngine().version()}\0".encode())
-        key = hashlib.sha256(f"{command}\0{options.out.resolve()}".encode()).hexdigest()
+        key = hashlib.sha256(os.fsencode(f"{command}\0{options.out.resolve()}")).hexdigest()
         return cls(entry_path(cache_root() / SUBDIR, key, ".json"), digest.hexdigest())
 
     def replay(self) -> Replay | None:
