@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import reprlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,8 +13,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from builder.diagnostics import Diagnostics, Location, did_you_mean
+from builder.diagnostics import Diagnostics, Location, did_you_mean, one_line, quote
 from builder.models import DeckConfig, FileSettings, NoteMeta
+from builder.saferyaml import YamlRefused, load_bounded, nesting_point
 from builder.simpleyaml import load_plain
 from builder.source import SourceFile
 
@@ -28,6 +30,15 @@ class Embedded:
     text: str
     line: int
     col: int
+
+    def at(self, index: int) -> Location:
+        """The location of the character `index` characters into the snippet.
+
+        YAML's own line numbers also count U+0085, U+2028 and U+2029 as line breaks, which the file's numbering
+        (and every editor's) does not: a mark's character index is the one both agree on.
+        """
+        start = self.source.offset(self.line, self.col)
+        return self.source.location(start + max(0, min(index, len(self.text))))
 
     def location(self, rel_line: int, rel_col: int) -> Location:
         """Map a 0-based line/column inside the snippet to the file."""
@@ -52,15 +63,27 @@ class Embedded:
         return self.location(rel_line, len(match.group(1))), len(key)
 
 
+#: Values quoted in messages: a few levels and items, never the whole of a list the author (or an alias) made huge.
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxtuple = 2, 4, 4, 4
+_REPR.maxstring, _REPR.maxother, _REPR.maxlong = 60, 60, 40
+
+
+def shown_value(value: object) -> str:
+    """A value as a message quotes it: bounded in length and nesting, on one line."""
+    if isinstance(value, str):
+        return f"`{quote(value)}`"
+    return quote(_REPR.repr(value), 80)
+
+
 # Messages for the pydantic errors an author can cause, keyed by error type.
 def _describe(error: ErrorDetails, key: str, fields: Mapping[str, str]) -> str:
-    value = error.get("input")
-    shown = repr(value) if not isinstance(value, str) else f"`{value}`"
+    shown = shown_value(error.get("input"))
     kind = error["type"]
     expected = fields.get(key, "a valid value")
     if kind == "extra_forbidden":
         known = ", ".join(f"`{k}`" for k in fields)
-        return f"unknown key `{key}`; expected one of {known}.{did_you_mean(key, fields)}"
+        return f"unknown key `{quote(key)}`; expected one of {known}.{did_you_mean(key[:100], fields)}"
     if kind == "missing":
         return f"missing required key `{key}`; expected {expected}. Add it"
     return f"found {shown} for `{key}`; expected {expected}"
@@ -113,30 +136,29 @@ def _validate(
         return None
 
 
-#: libyaml's parser when PyYAML was built with it: the same documents, ten times faster.
-_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _load_yaml(where: Embedded, code: str, what: str, diagnostics: Diagnostics) -> tuple[bool, object]:
     plain = load_plain(where.text)
     if plain is not None:
         return True, plain
     try:
-        return True, yaml.load(where.text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        pass
-    # Bad YAML is parsed again by the pure-Python loader, whose messages and marks do not depend on the build.
-    try:
-        return True, yaml.safe_load(where.text)
+        return True, load_bounded(where.text)
+    except YamlRefused as exc:
+        diagnostics.error(where.at(exc.index), code, f"{exc.problem} in {what}; {exc.advice}")
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        location = where.location(mark.line, mark.column) if mark else where.location(0, 0)
-        problem = exc.problem or "invalid YAML"
+        location = where.at(mark.index) if mark else where.at(0)
+        problem = one_line(exc.problem or "invalid YAML")
         diagnostics.error(location, code, f"invalid YAML in {what}: {problem}; expected `key: value` lines")
-        return False, None
+    except yaml.reader.ReaderError as exc:
+        diagnostics.error(
+            where.at(exc.position),
+            code,
+            f"invalid YAML in {what}: found character U+{exc.character:04X}, which YAML does not allow; "
+            "expected printable text. Delete it",
+        )
     except yaml.YAMLError as exc:
-        diagnostics.error(where.location(0, 0), code, f"invalid YAML in {what}: {exc}")
-        return False, None
+        diagnostics.error(where.at(0), code, f"invalid YAML in {what}: {quote(str(exc), 200)}")
+    return False, None
 
 
 DECK_FIELDS = {
@@ -153,11 +175,37 @@ DECK_FIELDS = {
 _DECK_CODES = {"syntax": "E011", "unknown": "E012", "invalid": "E013", "repository": "E190", "tag": "E191"}
 
 
+#: TOML nested deeper than this is refused before parsing: tomllib recurses once per level.
+TOML_NESTING = 32
+#: Digits of the longest integer read from TOML: its spec allows 64-bit integers, Python's int() stops at 4300.
+_LONG_DIGITS = re.compile(r"[0-9_]{4000,}")
+
+
 def load_deck_config(source: SourceFile, diagnostics: Diagnostics) -> DeckConfig | None:
     where = Embedded(source, source.text, 1, 1)
+    deep = nesting_point(source.text, TOML_NESTING)
+    if deep is not None:
+        diagnostics.error(
+            source.location(deep),
+            "E011",
+            f"invalid TOML in deck.toml: arrays or tables nested more than {TOML_NESTING} levels deep; "
+            "expected `key = value` lines with flat values",
+        )
+        return None
     try:
         data = tomllib.loads(source.text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:
+        if not isinstance(exc, tomllib.TOMLDecodeError):
+            # Only an integer past Python's digit limit gets here (tomllib converts it before checking).
+            long_number = _LONG_DIGITS.search(source.text)
+            at = source.location(long_number.start()) if long_number else where.location(0, 0)
+            diagnostics.error(
+                at,
+                "E011",
+                "invalid TOML in deck.toml: found an integer with thousands of digits; expected a 64-bit integer, "
+                "e.g. id = 1733059200001",
+            )
+            return None
         message = str(exc)
         match = re.search(r"\(at line (\d+), column (\d+)\)", message)
         location = Location(source.path, int(match.group(1)), int(match.group(2))) if match else where.location(0, 0)
@@ -165,7 +213,7 @@ def load_deck_config(source: SourceFile, diagnostics: Diagnostics) -> DeckConfig
         diagnostics.error(
             location,
             "E011",
-            f"invalid TOML in deck.toml: {reason}; expected `key = value` lines, strings quoted",
+            f"invalid TOML in deck.toml: {quote(reason, 200)}; expected `key = value` lines, strings quoted",
         )
         return None
     return _validate(DeckConfig, data, where, "=", DECK_FIELDS, _DECK_CODES, diagnostics)

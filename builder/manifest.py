@@ -7,11 +7,12 @@ import re
 from collections.abc import Mapping
 from html import unescape
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from builder.cloze import reveal
-from builder.models import Deck, NoteKind
+from builder.models import NOTE_ID_PATTERN, Deck, NoteKind
 from builder.notetypes import LAYOUTS
 from builder.notetypes.resolve import notetype_of, used_notetypes
 
@@ -24,17 +25,24 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+#: What a recorded manifest may hold: a hand edit that Anki could not store (a mod past the year 9999, a control
+#: character in a front that a tombstone would carry) is refused when the manifest is read, not when packaging.
+Seconds = Annotated[int, Field(ge=0, le=253_402_300_800)]
+AnkiId = Annotated[int, Field(gt=0, lt=2**63)]
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$", max_length=10_000)]
+
+
 class ManifestNote(_Frozen):
-    id: str
-    guid: str
+    id: Annotated[str, StringConstraints(pattern=NOTE_ID_PATTERN)]
+    guid: Annotated[str, StringConstraints(pattern=r"^[!-~]{1,64}$")]
     kind: NoteKind
-    notetype: str
-    hash: str
-    mod: int
+    notetype: Text
+    hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{1,128}$")]
+    mod: Seconds
     #: `path:line` of the heading when the release was built.
-    source: str
+    source: Text
     #: Plain text of the front (or cloze title), for release notes.
-    front: str
+    front: Text
     removed: bool = False
     #: The card's edit link: its source line at the tag of the release it last changed in. Only written when
     #: the deck has a `repository`, so manifests without one (and those of older builders) read the same.
@@ -42,20 +50,20 @@ class ManifestNote(_Frozen):
 
 
 class ManifestNotetype(_Frozen):
-    id: int
+    id: AnkiId
     #: Shape (fields and templates): a change breaks learners' collections.
-    fingerprint: str
+    fingerprint: Text
     #: Templates and CSS: a change is safe and reaches learners through a newer mod.
-    content: str
-    mod: int
+    content: Text
+    mod: Seconds
 
 
 class Manifest(_Frozen):
     format: int = FORMAT
-    deck: str
-    deck_id: int
-    slug: str
-    version: str
+    deck: Text
+    deck_id: AnkiId
+    slug: Text
+    version: Annotated[str, StringConstraints(pattern=r"^\d{1,9}\.\d{1,9}\.\d{1,9}(?:-[0-9A-Za-z.-]{1,100})?$")]
     notetypes: dict[str, ManifestNotetype]
     notes: tuple[ManifestNote, ...]
 
@@ -157,8 +165,9 @@ def load(path: Path) -> Manifest:
         raise ManifestError(f"cannot read {path.as_posix()}: {exc.strerror}") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ManifestError(f"{path.as_posix()} is not a release manifest ({where}: {first['msg']})") from exc
+        where = ".".join(str(p) for p in first["loc"])[:100]
+        message = first["msg"][:200].replace("\n", " ")
+        raise ManifestError(f"{path.as_posix()} is not a release manifest ({where}: {message})") from exc
 
 
 def version_key(version: str) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:

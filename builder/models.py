@@ -38,7 +38,8 @@ class DeckConfig(Frozen):
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S(?:.*\S)?$")]
     id: Annotated[int, Field(gt=0, lt=2**63)]
-    version: Annotated[str, StringConstraints(pattern=SEMVER_PATTERN)]
+    #: Bounded: it names the package file, and its numbers are compared as integers.
+    version: Annotated[str, StringConstraints(pattern=SEMVER_PATTERN, max_length=128)]
     description: str = ""
     #: Note ids removed on purpose since the last release; see docs/releasing.md.
     removed: tuple[Annotated[str, StringConstraints(pattern=NOTE_ID_PATTERN)], ...] = ()
