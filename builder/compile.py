@@ -20,6 +20,7 @@ from pathlib import Path
 from builder.config import load_deck_config
 from builder.diagnostics import BuildFailed, Diagnostics, Location
 from builder.figurelint import lint_figures
+from builder.fidelity.rendered import check_rendered
 from builder.figures import Figures, render_figures
 from builder.ids import note_guid
 from builder.lint import check_duplicate_fronts, lint_note
@@ -216,6 +217,7 @@ def _assemble(
                 rendered = render_fields(raw, note.kind, library, figures, notetype)
                 files.update((m.name, m) for m in rendered.media)
                 spec, note = note, finish_note(note, rendered, key.id, key.name, notetype)
+                check_rendered(spec, raw, note, library, figures, diagnostics)
                 lint_note(spec, raw, note, diagnostics)
                 lint_figures(spec, raw, figures, library, diagnostics)
             notes.append(note)

@@ -9,6 +9,8 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block.reference import reference
 from markdown_it.utils import OptionsDict
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
@@ -65,6 +67,19 @@ def _silence_rule_tracing() -> None:
             logger.debug = _no_trace  # type: ignore[method-assign]
 
 
+#: The key under which parsing records, in its env, the lines each link reference definition took.
+REFERENCE_LINES = "deckforge_reference_lines"
+
+
+def _recorded_reference(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's reference rule, recording the lines it consumes: a definition leaves no token behind,
+    and builder.fidelity must tell its lines from lines that vanished."""
+    found = reference(state, start, end, silent)
+    if found and not silent:
+        state.env.setdefault(REFERENCE_LINES, []).append((start, state.line))
+    return found
+
+
 @cache
 def parser() -> MarkdownIt:
     """CommonMark plus tables, strikethrough, front matter and `$`/`$$` math.
@@ -79,6 +94,7 @@ def parser() -> MarkdownIt:
     # allow_space=False and allow_digits=False keep "$5 and $10" as prices instead of math.
     md.use(dollarmath_plugin, allow_labels=False, allow_space=False, allow_digits=False, double_inline=True)
     md.inline.ruler.before("link", "anki_sound", _sound)
+    md.block.ruler.at("reference", _recorded_reference)
     md.options = _Options(md.options)
     _silence_rule_tracing()
     return md

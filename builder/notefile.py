@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from builder.diagnostics import Diagnostic, Diagnostics, Location
+from builder.fidelity.rendered import check_rendered
 from builder.figurelint import lint_figures
 from builder.figures import Figures
 from builder.lint import lint_note
@@ -112,7 +113,9 @@ def compile_file(source: SourceFile, deck: DeckKey, library: MediaLibrary) -> Co
         if broken or diagram_fences(raw):
             notes.append(CompiledNote(spec, spec.lint_ignore))
             continue
-        note = finish(spec, raw, deck, library, Figures())
+        figures = Figures()
+        note = finish(spec, raw, deck, library, figures)
+        check_rendered(spec, raw, note, library, figures, diagnostics)
         lint_note(spec, raw, note, diagnostics)
         lint_figures(spec, raw, Figures(), library, diagnostics)
         notes.append(CompiledNote(note, spec.lint_ignore))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from markdown_it.token import Token
 
-from builder.markdown import parser
+from builder.markdown import REFERENCE_LINES, parser
 from builder.source import SourceFile
 
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)", re.MULTILINE)
@@ -44,6 +44,8 @@ class MetaComment:
     text_line: int
     text_col: int
     terminated: bool
+    #: Offset in the file of text written after `-->` on the same line (which Markdown drops with the comment).
+    trailing: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,10 @@ class ParsedFile:
     source: SourceFile
     front_matter: FrontMatter | None
     notes: tuple[RawNote, ...]
+    #: Every block token of the file, front matter included, to compare with its lines (builder.fidelity).
+    tokens: tuple[Token, ...] = ()
+    #: 0-based [start, end) line ranges of link reference definitions, which Markdown consumes without a token.
+    references: tuple[tuple[int, int], ...] = ()
 
 
 def _title_position(source: SourceFile, token: Token) -> tuple[int, int]:
@@ -101,13 +107,19 @@ def _meta_comment(source: SourceFile, token: Token) -> MetaComment | None:
     if end >= 0 and _HEADING_LINE.search(raw, lead + 4, end):
         end = -1
     text = raw[lead + 4 : end] if end >= 0 else raw[lead + 4 :].rstrip("\n")
+    trailing = None
+    if end >= 0:
+        after = raw[end + 3 :]
+        stripped = after.lstrip(" \t")
+        if stripped.strip():
+            trailing = opening + end + 3 + len(after) - len(stripped) - lead
     # `<!-- id: x` continues with `type: y` at column 1: drop the first line's indent so YAML lines align.
     indent = len(text) - len(text.lstrip(" \t"))
     text = text[indent:]
     body_start = opening + 4 + indent
     loc = source.location(opening)
     text_loc = source.location(body_start)
-    return MetaComment(text, loc.line, loc.col, text_loc.line, text_loc.col, end >= 0)
+    return MetaComment(text, loc.line, loc.col, text_loc.line, text_loc.col, end >= 0, trailing)
 
 
 def _body_span(tokens: list[Token]) -> Span:
@@ -121,7 +133,9 @@ def _body_span(tokens: list[Token]) -> Span:
 
 def parse_file(source: SourceFile) -> ParsedFile:
     """Split a file into notes at its level-1 and level-2 headings; the body of a level-1 heading is dropped."""
-    tokens = parser().parse(source.text)
+    env: dict[str, list[tuple[int, int]]] = {}
+    tokens = parser().parse(source.text, env)
+    all_tokens = tuple(tokens)
     front: FrontMatter | None = None
     if tokens and tokens[0].type == "front_matter":
         assert tokens[0].map is not None
@@ -155,4 +169,4 @@ def parse_file(source: SourceFile) -> ParsedFile:
                     body_span=_body_span(body),
                 )
             )
-    return ParsedFile(source, front, tuple(notes))
+    return ParsedFile(source, front, tuple(notes), all_tokens, tuple(env.get(REFERENCE_LINES, ())))

@@ -265,3 +265,8 @@ def finish_note(
         front=front_text(spec.kind, fields),
         content_hash=content_hash(spec.kind.value, deck_name, " ".join(spec.tags), *fields),
     )
+
+
+def block_renderer() -> RendererHTML:
+    """The configured renderer, for a check that renders a note's blocks one at a time (builder.fidelity)."""
+    return _renderer()

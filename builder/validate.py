@@ -14,6 +14,7 @@ from builder.config import Embedded, load_front_matter, load_note_meta
 from builder.diagnostics import Diagnostics, Location
 from builder.diagrams import ENGINES
 from builder.diagrams.fence import parse_fence_info
+from builder.fidelity.parsed import check_parsed
 from builder.fields import note_notetype
 from builder.media import SOUND_PREFIX, MediaLibrary, MediaProblem
 from builder.models import FileSettings, NoteKind, NoteMeta, NoteSpec
@@ -261,8 +262,10 @@ def _note(
             )
     else:
         kind, ordinals = _note_kind(note, meta, text_ordinals, markers, diagnostics)
-    # With an empty body every text cloze is in the title, which then carries the whole note.
-    if not custom and not note.body and not text_ordinals:
+    # With an empty body every text cloze is in the title, which then carries the whole note. Text after `-->`
+    # is the body the author meant, reported as such (E116).
+    trailing = note.meta is not None and note.meta.trailing is not None
+    if not custom and not note.body and not text_ordinals and not trailing:
         diagnostics.error(
             heading,
             "E041",
@@ -352,6 +355,7 @@ def validate_file(
     diagnostics: Diagnostics,
     notetypes: Mapping[str, DeckNotetype] | None = None,
 ) -> CheckedFile:
+    check_parsed(parsed, diagnostics)
     settings: FileSettings | None = FileSettings()
     if parsed.front_matter is not None:
         fm = parsed.front_matter

@@ -1,0 +1,158 @@
+"""Rendered fidelity: a note's source against its rendered fields, i.e. what Anki stores and the learner sees.
+
+- A deletion inside an HTML comment, an attribute (an image's alt text, a link target) or hidden markup is in
+  the field, so Anki makes its card, but shows nothing: an empty card. Every deletion of the source must be
+  in the visible text of the field Anki clozes.
+- A front or back of only a zero-width space, `&nbsp;`, an empty element or a comment passes a check on the
+  Markdown text, and the card is blank.
+- An entity such as `&#31;` decodes to a control character, which no check of the raw file sees.
+
+Each check costs a pass over the fields; locating a problem renders the note's blocks one by one, which only
+happens when there is one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from markdown_it.token import Token
+
+from builder import cloze
+from builder.diagnostics import Diagnostics, Location
+from builder.fidelity.visible import shows_nothing, visible_text
+from builder.figures import Figures
+from builder.markdown import parser
+from builder.media import MediaLibrary
+from builder.models import NoteKind, NoteSpec, RenderedNote
+from builder.notetypes import NOTETYPES
+from builder.parse import RawNote
+from builder.render import block_renderer
+from builder.source import CONTROL, SourceFile, describe_char
+from builder.validate import body_text
+
+_ENTITY = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,6})|([0-9]{1,7}));")
+
+
+def _entity_at(raw: RawNote) -> Location | None:
+    """Where the note writes a control character as a numeric entity, if it does."""
+    source = raw.source
+    body, body_start = body_text(raw)
+    title_start = source.offset(raw.title_line, raw.title_col)
+    for text, start in ((raw.title, title_start), (body, body_start)):
+        for match in _ENTITY.finditer(text):
+            value = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+            if value < 0x110000 and CONTROL.fullmatch(chr(value)):
+                return source.location(start + match.start())
+    return None
+
+
+def _controls(raw: RawNote, note: RenderedNote, diagnostics: Diagnostics) -> None:
+    for value in (*note.fields, *note.tags):
+        found = CONTROL.search(value)
+        if found is not None:
+            diagnostics.error(
+                _entity_at(raw) or note.location,
+                "E110",
+                f"the card would contain control character {describe_char(found.group())}, written as an entity "
+                "(e.g. `&#31;`); expected printable text, because Anki cannot store or show it. Remove the entity",
+            )
+            return
+
+
+def _counts(text: str) -> Counter[int]:
+    return Counter(c.ordinal for c in cloze.scan(text)[0])
+
+
+def _blocks(tokens: Sequence[Token]) -> list[list[Token]]:
+    """The note's top-level blocks, each with its nested tokens."""
+    blocks: list[list[Token]] = []
+    for token in tokens:
+        if token.level == 0 and token.nesting >= 0 or not blocks:
+            blocks.append([token])
+        else:
+            blocks[-1].append(token)
+    return blocks
+
+
+def _source_clozes(source: SourceFile, start_line: int, end_line: int) -> list[cloze.Cloze]:
+    start = source.offset(start_line)
+    end = source.offset(end_line) if end_line <= len(source.line_starts) else len(source.text)
+    return cloze.scan(source.text[start:end])[0]
+
+
+def _hidden_cloze(raw: RawNote, ordinal: int, env: dict[str, Any]) -> Location:
+    """The first deletion numbered `ordinal` that its block does not show, or the heading."""
+    source = raw.source
+    renderer = block_renderer()
+    options = parser().options
+    title_html = renderer.renderInline(raw.title_token.children or [], options, env)
+    title_found = [c for c in cloze.scan(raw.title)[0] if c.ordinal == ordinal]
+    if len(title_found) > _counts(visible_text(title_html))[ordinal]:
+        return source.location(source.offset(raw.title_line, raw.title_col) + title_found[0].start)
+    for block in _blocks(raw.body):
+        if block[0].map is None:
+            continue
+        start, end = block[0].map
+        found = [c for c in _source_clozes(source, start + 1, end + 1) if c.ordinal == ordinal]
+        if found and len(found) > _counts(visible_text(renderer.render(block, options, env)))[ordinal]:
+            return source.location(source.offset(start + 1) + found[0].start)
+    return Location(source.path, raw.title_line, raw.title_col)
+
+
+def _clozes(
+    raw: RawNote, note: RenderedNote, library: MediaLibrary, figures: Figures, diagnostics: Diagnostics
+) -> None:
+    """Every deletion of the source is in the visible text of the field Anki clozes."""
+    body, _ = body_text(raw)
+    wanted = _counts(raw.title) + _counts(body)
+    shown = _counts(visible_text(note.fields[NOTETYPES[NoteKind.CLOZE].back_field]))
+    for ordinal in sorted(wanted):
+        if shown[ordinal] >= wanted[ordinal]:
+            continue
+        env: dict[str, Any] = {"media": library, "used": {}, "figures": figures, "path": raw.source.path}
+        diagnostics.error(
+            _hidden_cloze(raw, ordinal, env),
+            "E117",
+            f"the deletion `c{ordinal}` here does not reach the card's text: it is inside an HTML comment, an "
+            "attribute (an image's alt text, a link target) or hidden markup, so Anki would show an empty or "
+            "broken card; expected deletions in the text itself. Move it out",
+            len(f"{{{{c{ordinal}::"),
+        )
+
+
+def _blank(spec: NoteSpec, raw: RawNote, note: RenderedNote, diagnostics: Diagnostics) -> None:
+    """Fronts and backs that render as nothing, though their Markdown has characters."""
+    notetype = NOTETYPES[spec.kind]
+    heading = Location(raw.source.path, raw.title_line, raw.title_col)
+    if raw.title.strip() and shows_nothing(note.fields[notetype.front_field]):
+        diagnostics.error(
+            heading,
+            "E040",
+            "empty front: the heading renders as nothing a learner can see (only spaces, zero-width characters, "
+            "`&nbsp;`, empty elements or a comment); expected the question or term after `## `",
+        )
+    if spec.kind in (NoteKind.BASIC, NoteKind.REVERSE) and raw.body and shows_nothing(note.fields[notetype.back_field]):
+        diagnostics.error(
+            heading,
+            "E041",
+            "empty back: the answer renders as nothing a learner can see (only spaces, zero-width characters, "
+            "`&nbsp;`, empty elements or a comment); expected the answer below the metadata comment",
+        )
+
+
+def check_rendered(
+    spec: NoteSpec,
+    raw: RawNote,
+    note: RenderedNote,
+    library: MediaLibrary,
+    figures: Figures,
+    diagnostics: Diagnostics,
+) -> None:
+    """What the card shows agrees with what the note says."""
+    _controls(raw, note, diagnostics)
+    _blank(spec, raw, note, diagnostics)
+    if spec.kind is NoteKind.CLOZE:
+        _clozes(raw, note, library, figures, diagnostics)

@@ -1,0 +1,53 @@
+"""The visible text of card HTML: tags, comments and invisible elements removed, entities decoded; linear time."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from html import unescape
+
+#: Elements whose content a card never shows.
+_HIDDEN_ELEMENTS = ("script", "style", "template")
+_TAG = re.compile(r"<[A-Za-z/!?][^>]*>?")
+_MEDIA = re.compile(r"<(?:img|svg|video|audio|iframe|object|embed|canvas|math|picture)\b", re.IGNORECASE)
+#: Characters that take no visible space: white space (with no-break space), format characters (zero-width
+#: space, joiners, marks, BOM), the Braille blank and the Hangul fillers.
+_BLANK = re.compile("[\\s\\u00ad\\u034f\\u115f\\u1160\\u17b4\\u17b5\\u2800\\u3164\\uffa0]+")
+
+
+def _cut(html: str, start: str, end: str) -> str:
+    """`html` without each `start ... end` span (to the end of the text if `end` never comes), in one pass."""
+    lower = html.lower()
+    parts: list[str] = []
+    pos = 0
+    while True:
+        found = lower.find(start, pos)
+        if found < 0:
+            break
+        parts.append(html[pos:found])
+        close = lower.find(end, found + len(start))
+        if close < 0:
+            return "".join(parts)
+        pos = close + len(end)
+    parts.append(html[pos:])
+    return "".join(parts)
+
+
+def visible_text(html: str) -> str:
+    """The characters a learner can read in `html` (tags become nothing; block structure is not kept)."""
+    text = _cut(html, "<!--", "-->") if "<!--" in html else html
+    for element in _HIDDEN_ELEMENTS:
+        if f"<{element}" in text.lower():
+            text = _cut(text, f"<{element}", f"</{element}>")
+    if "<" in text:
+        text = _TAG.sub("", text)
+    return unescape(text) if "&" in text else text
+
+
+def shows_nothing(html: str) -> bool:
+    """True when `html` renders blank: no media and no visible character (only spaces, zero-width characters,
+    empty elements or comments)."""
+    if _MEDIA.search(html):
+        return False
+    text = _BLANK.sub("", visible_text(html))
+    return all(unicodedata.category(ch) in ("Cf", "Cc", "Zs", "Zl", "Zp") for ch in text)
