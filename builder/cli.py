@@ -7,6 +7,7 @@ import errno
 import gc
 import math
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -106,13 +107,19 @@ _OS_ADVICE = {
 }
 
 
+_TEMP_NAME = re.compile(r"\.(.+)\.[^.]+\.tmp")
+
+
 def _os_error(exc: OSError, fallback: Path | None, diagnostics: Diagnostics) -> None:
     """A file-system failure (full disk, read-only folder, name too long): the environment's problem, located.
 
     A failed write to an open file names no file (ENOSPC from write_zip): then the output folder is shown.
     """
     name = exc.filename if isinstance(exc.filename, str | bytes | os.PathLike) else fallback
-    where = display_path(Path(os.fsdecode(name))) if name is not None else "."
+    path = Path(os.fsdecode(name)) if name is not None else Path()
+    # A temporary file beside its target (`.x.apkg.k2j4.tmp`, builder.package.atomic_output): name the target.
+    temp = _TEMP_NAME.fullmatch(path.name)
+    where = display_path(path.with_name(temp.group(1)) if temp else path)
     advice = _OS_ADVICE.get(exc.errno or 0, f"{exc.strerror or exc}; check the folder and try again")
     diagnostics.error(Location(where), "E113", f"the file system refused `{where}`: {advice}")
 

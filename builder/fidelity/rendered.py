@@ -53,8 +53,11 @@ def _controls(raw: RawNote, note: RenderedNote, diagnostics: Diagnostics) -> Non
     for value in (*note.fields, *note.tags):
         found = CONTROL.search(value)
         if found is not None:
+            entity = _entity_at(raw)
+            if entity is None and CONTROL.search(raw.title + body_text(raw)[0]):
+                return  # written as the character itself: reported where it is (builder.source)
             diagnostics.error(
-                _entity_at(raw) or note.location,
+                entity or note.location,
                 "E110",
                 f"the card would contain control character {describe_char(found.group())}, written as an entity "
                 "(e.g. `&#31;`); expected printable text, because Anki cannot store or show it. Remove the entity",
