@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from builder.cloze import reveal
-from builder.models import NOTE_ID_PATTERN, Deck, NoteKind
+from builder.models import Deck, NoteKind
 from builder.notetypes import LAYOUTS
 from builder.notetypes.resolve import notetype_of, used_notetypes
 
@@ -28,13 +28,14 @@ class _Frozen(BaseModel):
 #: What a recorded manifest may hold: a hand edit that Anki could not store (a mod past the year 9999, a control
 #: character in a front that a tombstone would carry) is refused when the manifest is read, not when packaging.
 Seconds = Annotated[int, Field(ge=0, le=253_402_300_800)]
-AnkiId = Annotated[int, Field(gt=0, lt=2**63)]
+AnkiId = Annotated[int, Field(ge=0, lt=2**63)]
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$", max_length=10_000)]
 
 
 class ManifestNote(_Frozen):
-    id: Annotated[str, StringConstraints(pattern=NOTE_ID_PATTERN)]
-    guid: Annotated[str, StringConstraints(pattern=r"^[!-~]{1,64}$")]
+    #: A note id, or the GUID of a note from another package (builder.diff reads any .apkg).
+    id: Text
+    guid: Text
     kind: NoteKind
     notetype: Text
     hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{1,128}$")]

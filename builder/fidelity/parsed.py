@@ -85,9 +85,12 @@ def _nesting_limit(tokens: Sequence[Token], source: SourceFile, diagnostics: Dia
     return False
 
 
-def _swallowed(source: SourceFile, tokens: Sequence[Token], owner: list[int], diagnostics: Diagnostics) -> None:
+def _swallowed(parsed: ParsedFile, owner: list[int], diagnostics: Diagnostics) -> None:
     """Note headings that Markdown read as part of a code fence or an HTML block."""
+    source, tokens = parsed.source, parsed.tokens
     headings = {t.map[0] for t in tokens if t.type == "heading_open" and t.map is not None}
+    # A metadata comment that runs into the next heading is reported as unterminated (E031) by validation.
+    metas = {note.meta.line - 1 for note in parsed.notes if note.meta is not None}
     reported: set[int] = set()
     for match in _NOTE_HEADING.finditer(source.text):
         line = source.location(match.start()).line - 1
@@ -96,6 +99,8 @@ def _swallowed(source: SourceFile, tokens: Sequence[Token], owner: list[int], di
             continue
         block = tokens[index]
         assert block.map is not None
+        if block.map[0] in metas:
+            continue
         opened = Location(source.path, block.map[0] + 1, 1)
         heading = f"the note heading `{quote(source.line_text(line + 1).strip(), 40)}` on line {line + 1}"
         if block.type == "fence":
@@ -124,7 +129,7 @@ def _swallowed(source: SourceFile, tokens: Sequence[Token], owner: list[int], di
         if closed and _SHOWN_HTML.match(block.content):
             continue  # <pre> text with a heading-like line, shown as written
         reported.add(index)
-        what = "never closes" if not closed else f"runs past {heading}"
+        what = "never closes" if not closed else f"runs to line {block.map[1]}"
         diagnostics.error(
             opened,
             "E115",
@@ -187,7 +192,7 @@ def check_parsed(parsed: ParsedFile, diagnostics: Diagnostics) -> None:
     covered, owner = _owner_map(tokens, len(source.line_starts))
     if _nesting_limit(tokens, source, diagnostics):
         return
-    _swallowed(source, tokens, owner, diagnostics)
+    _swallowed(parsed, owner, diagnostics)
     _outside_notes(parsed, covered, diagnostics)
     for note in parsed.notes:
         if note.meta is not None and note.meta.trailing is not None:
