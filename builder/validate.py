@@ -27,15 +27,34 @@ _CHECKED = frozenset({"image", "sound", "html_block", "html_inline", "link_open"
 _SCRIPT = re.compile(r"<\s*script\b|\bjavascript\s*:|\son[a-z]+\s*=", re.IGNORECASE)
 
 
-def _find_in_lines(source: SourceFile, block: Token, needle: str) -> tuple[Location, int]:
-    """Locate `needle` within a block's lines; the block's first line if it is not found verbatim."""
+_MAX_MISSES = 20
+
+
+def _find_in_lines(
+    source: SourceFile, block: Token, needle: str, cursors: dict[int, int] | None = None
+) -> tuple[Location, int]:
+    """Locate `needle` within a block's lines; the block's first line if it is not found verbatim.
+
+    With `cursors`, each search in a block starts where the last one in it ended: the problems of a block are
+    found in order, so a paragraph of 16,000 broken images costs one pass over it instead of one per image.
+    """
     assert block.map is not None
     start, end = block.map
-    for line in range(start + 1, end + 1):
-        col = source.line_text(line).find(needle)
-        if col >= 0:
-            return Location(source.path, line, col + 1), len(needle)
-    return Location(source.path, start + 1, 1), 1
+    begin = source.offset(start + 1)
+    stop = source.offset(end + 1) if end < len(source.line_starts) else len(source.text)
+    key = id(block)
+    cursor = cursors.get(key, begin) if cursors is not None else begin
+    # A needle not written verbatim (a reference-style image) is searched to the block's end: after a few of
+    # those the block's first line has to do, or a block of them would cost a pass per problem.
+    misses = cursors.get(-key, 0) if cursors is not None else 0
+    found = source.text.find(needle, cursor, stop) if misses < _MAX_MISSES else -1
+    if found < 0:
+        if cursors is not None:
+            cursors[-key] = misses + 1
+        return Location(source.path, start + 1, 1), 1
+    if cursors is not None:
+        cursors[key] = found + len(needle)
+    return source.location(found), len(needle)
 
 
 def body_text(note: RawNote) -> tuple[str, int]:
@@ -152,19 +171,26 @@ def _note_kind(
 def _check_tokens(note: RawNote, media: MediaLibrary, diagnostics: Diagnostics) -> list[str]:
     """Scripts in raw HTML, `javascript:` links and image references, in one pass; returns the image sources."""
     images: list[str] = []
+    cursors: dict[int, int] = {}
     # Each token with the block token that carries its line map. Only inline tokens have children, and most
     # tokens are of no kind checked here: one set lookup each.
     for block in (note.title_token, *note.body):
         if block.type in _CHECKED:
-            _check_token(note, block, block, media, images, diagnostics)
+            _check_token(note, block, block, media, images, cursors, diagnostics)
         for token in block.children or ():
             if token.type in _CHECKED:
-                _check_token(note, token, block, media, images, diagnostics)
+                _check_token(note, token, block, media, images, cursors, diagnostics)
     return images
 
 
 def _check_token(
-    note: RawNote, token: Token, block: Token, media: MediaLibrary, images: list[str], diagnostics: Diagnostics
+    note: RawNote,
+    token: Token,
+    block: Token,
+    media: MediaLibrary,
+    images: list[str],
+    cursors: dict[int, int],
+    diagnostics: Diagnostics,
 ) -> None:
     kind = token.type
     if kind == "sound":
@@ -179,7 +205,7 @@ def _check_token(
         images.append(src)
         checked = media.check(src)
         if isinstance(checked, MediaProblem):
-            location, length = _find_in_lines(note.source, block, f"]({src}" if src else "![")
+            location, length = _find_in_lines(note.source, block, f"]({src}" if src else "![", cursors)
             if src:
                 location = Location(location.path, location.line, location.col + 2)
                 length = len(src)
@@ -187,7 +213,7 @@ def _check_token(
     elif kind in ("html_block", "html_inline"):
         match = _SCRIPT.search(token.content)
         if match:
-            location, length = _find_in_lines(note.source, block, match.group().strip())
+            location, length = _find_in_lines(note.source, block, match.group().strip(), cursors)
             diagnostics.error(
                 location,
                 "E070",
@@ -196,7 +222,7 @@ def _check_token(
                 length,
             )
     elif kind == "link_open" and _SCRIPT.search(str(token.attrs.get("href", ""))):
-        location, length = _find_in_lines(note.source, block, "javascript")
+        location, length = _find_in_lines(note.source, block, "javascript", cursors)
         diagnostics.error(
             location,
             "E070",
