@@ -15,8 +15,8 @@ from pathlib import Path
 
 from builder import __version__
 from builder.diagnostics import FORMATTERS, BuildFailed, Diagnostics, Location
-from builder.source import display_path
 from builder.options import Options, available_cores
+from builder.source import display_path
 from builder.stamp import Stamp
 from builder.timing import Timer
 
@@ -98,7 +98,8 @@ _OS_ADVICE = {
     errno.EDQUOT: "the disk quota is used up; expected room for the output. Free some space or pass another --out",
     errno.EROFS: "the file system is read-only; expected a writable folder. Pass another --out",
     errno.EACCES: "permission denied; expected a folder you may write to. Fix its permissions or pass another --out",
-    errno.EPERM: "operation not permitted; expected a folder you may write to. Fix its permissions or pass another --out",
+    errno.EPERM: "operation not permitted; expected a folder you may write to. Fix its permissions or pass "
+    "another --out",
     errno.ENAMETOOLONG: "the name is too long for the file system; expected a shorter one. Shorten the deck's folder "
     "name or version, or pass a shorter --out",
     errno.ENOTDIR: "a file stands where a folder is needed; expected a folder. Move the file or pass another --out",

@@ -171,8 +171,8 @@ def _source_line(path: str, line: int, cache: dict[str, list[str] | None]) -> st
         try:
             text = Path(path).read_bytes().decode("utf-8")
             # The parser's numbering (builder.source): lines end at \n, \r\n or a lone \r, nothing else.
-            lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-            cache[path] = lines[:-1] if lines[-1] == "" else lines
+            split = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            cache[path] = split[:-1] if split[-1] == "" else split
         except (OSError, UnicodeDecodeError):
             cache[path] = None
     lines = cache[path]

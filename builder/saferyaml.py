@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
 from yaml.nodes import Node, ScalarNode
 
@@ -43,7 +43,7 @@ class YamlRefused(Exception):
         self.advice = advice
 
 
-def _int(constructor: SafeConstructor, node: Node) -> Any:
+def _int(constructor: yaml.SafeLoader, node: Node) -> Any:
     assert isinstance(node, ScalarNode)
     digits = sum(ch.isdigit() for ch in node.value)
     if digits > MAX_INT_DIGITS:
@@ -55,11 +55,11 @@ def _int(constructor: SafeConstructor, node: Node) -> Any:
     return SafeConstructor.construct_yaml_int(constructor, node)
 
 
-def _timestamp(constructor: SafeConstructor, node: Node) -> Any:
+def _timestamp(constructor: yaml.SafeLoader, node: Node) -> Any:
+    assert isinstance(node, ScalarNode)
     try:
-        return SafeConstructor.construct_yaml_timestamp(constructor, node)  # type: ignore[no-untyped-call]
+        return SafeConstructor.construct_yaml_timestamp(constructor, node)
     except ValueError as exc:
-        assert isinstance(node, ScalarNode)
         raise YamlRefused(
             node.start_mark.index,
             f"found the date `{node.value[:40]}`, which does not exist ({exc})",
@@ -72,16 +72,16 @@ class _Bounded(yaml.SafeLoader):
 
     _depth = 0
 
-    def compose_node(self, parent: Node | None, index: object) -> Node | None:
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
         if self.check_event(AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise YamlRefused(
                 event.start_mark.index,
                 "found a YAML alias (`*name`)",
                 "expected plain values: aliases are not supported in metadata. Write the value out",
             )
         if self._depth >= MAX_DEPTH:
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise YamlRefused(
                 event.start_mark.index,
                 f"found values nested more than {MAX_DEPTH} levels deep",
@@ -89,7 +89,7 @@ class _Bounded(yaml.SafeLoader):
             )
         self._depth += 1
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-untyped-call,no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
@@ -98,7 +98,7 @@ class _Bounded(yaml.SafeLoader):
 _CLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Fast(_CLoader):  # type: ignore[misc,valid-type]
+class _Fast(_CLoader):  # type: ignore[misc]
     pass
 
 

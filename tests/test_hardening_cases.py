@@ -68,9 +68,7 @@ def _check_cards(work: Path, run: dict[str, Any], tmp_path: Path) -> None:
     try:
         for package in packages:
             import_package(collection, package)
-        text = " ".join(
-            field for nid in collection.find_notes("") for field in collection.get_note(nid).fields
-        )
+        text = " ".join(field for nid in collection.find_notes("") for field in collection.get_note(nid).fields)
     finally:
         collection.close()
     for wanted in run["cards_contain"]:

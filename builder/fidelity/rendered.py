@@ -73,7 +73,7 @@ def _blocks(tokens: Sequence[Token]) -> list[list[Token]]:
     """The note's top-level blocks, each with its nested tokens."""
     blocks: list[list[Token]] = []
     for token in tokens:
-        if token.level == 0 and token.nesting >= 0 or not blocks:
+        if (token.level == 0 and token.nesting >= 0) or not blocks:
             blocks.append([token])
         else:
             blocks[-1].append(token)
