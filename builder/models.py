@@ -17,8 +17,8 @@ SEMVER_PATTERN = (
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$"
 )
-#: Anki tags cannot contain whitespace; `::` builds a hierarchy.
-TAG_PATTERN = r"^[^\s\"]+$"
+#: Anki tags cannot contain whitespace (nor, in a package Anki imports, control characters); `::` builds a hierarchy.
+TAG_PATTERN = r"^[^\s\"\x00-\x1f\x7f-\x9f]+$"
 
 Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN)]
 #: A page a card was checked against: https only, no spaces or characters that would need escaping in HTML.

@@ -5,7 +5,8 @@
   in the visible text of the field Anki clozes.
 - A front or back of only a zero-width space, `&nbsp;`, an empty element or a comment passes a check on the
   Markdown text, and the card is blank.
-- An entity such as `&#31;` decodes to a control character, which no check of the raw file sees.
+- A control character that no check of the raw file sees (an escape in a tag, an entity in raw HTML that a
+  later stage decodes) never reaches the collection.
 
 Each check costs a pass over the fields; locating a problem renders the note's blocks one by one, which only
 happens when there is one.
@@ -59,8 +60,9 @@ def _controls(raw: RawNote, note: RenderedNote, diagnostics: Diagnostics) -> Non
             diagnostics.error(
                 entity or note.location,
                 "E110",
-                f"the card would contain control character {describe_char(found.group())}, written as an entity "
-                "(e.g. `&#31;`); expected printable text, because Anki cannot store or show it. Remove the entity",
+                f"the note would carry control character {describe_char(found.group())} into Anki, written as an "
+                "entity or an escape in its text or tags; expected printable text, because Anki cannot store or "
+                "show it. Remove it",
             )
             return
 
