@@ -81,6 +81,14 @@ class MediaLibrary:
                 f"{what} `{src}` not found in {self.root.as_posix()}/; expected the file there. "
                 "Check the spelling or add the file",
             )
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            return MediaProblem(
+                "E060",
+                f"image `{src}` cannot be read: {exc.strerror}; expected a readable file. Check its permissions",
+            )
         return path
 
     def add(self, path: Path) -> MediaFile:

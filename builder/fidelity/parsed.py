@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from markdown_it.rules_block.html_block import HTML_SEQUENCES
+from markdown_it.rules_block.table import escapedSplit
 from markdown_it.token import Token
 
 from builder.diagnostics import Diagnostics, Location, quote
@@ -185,6 +186,35 @@ def _preamble(parsed: ParsedFile, diagnostics: Diagnostics) -> None:
         )
 
 
+def _cells(line: str) -> list[str]:
+    """A table row's cells as markdown-it splits them (outer pipes dropped)."""
+    columns = escapedSplit(line.lstrip(" \t>"))
+    if columns and columns[0] == "":
+        columns.pop(0)
+    if columns and columns[-1].strip() == "":
+        columns.pop()
+    return columns
+
+
+def _table_rows(source: SourceFile, tokens: Sequence[Token], diagnostics: Diagnostics) -> None:
+    """Body rows with more cells than the header: Markdown drops the extra cells without a word."""
+    columns = 0
+    for token in tokens:
+        if token.type == "thead_open" and token.map is not None:
+            columns = len(_cells(source.line_text(token.map[0] + 1)))
+        elif token.type == "tr_open" and token.map is not None and columns:
+            line = token.map[0] + 1
+            extra = [cell.strip() for cell in _cells(source.line_text(line))[columns:] if cell.strip()]
+            if extra:
+                diagnostics.error(
+                    Location(source.path, line, 1),
+                    "E118",
+                    f"this table row has cells past the table's {columns} column(s) (`{quote(' | '.join(extra), 40)}`), "
+                    "which Markdown drops, so they are on no card; expected as many cells as the header row. Add "
+                    "the column to the header or remove the cells",
+                )
+
+
 def check_parsed(parsed: ParsedFile, diagnostics: Diagnostics) -> None:
     """Every line of the file is on a card, or reported."""
     source = parsed.source
@@ -194,6 +224,7 @@ def check_parsed(parsed: ParsedFile, diagnostics: Diagnostics) -> None:
         return
     _swallowed(parsed, owner, diagnostics)
     _outside_notes(parsed, covered, diagnostics)
+    _table_rows(source, tokens, diagnostics)
     for note in parsed.notes:
         if note.meta is not None and note.meta.trailing is not None:
             at = source.location(note.meta.trailing)
