@@ -206,10 +206,11 @@ def _table_rows(source: SourceFile, tokens: Sequence[Token], diagnostics: Diagno
             line = token.map[0] + 1
             extra = [cell.strip() for cell in _cells(source.line_text(line))[columns:] if cell.strip()]
             if extra:
+                shown = quote(" | ".join(extra), 40)
                 diagnostics.error(
                     Location(source.path, line, 1),
                     "E118",
-                    f"this table row has cells past the table's {columns} column(s) (`{quote(' | '.join(extra), 40)}`), "
+                    f"this table row has cells past the table's {columns} column(s) (`{shown}`), "
                     "which Markdown drops, so they are on no card; expected as many cells as the header row. Add "
                     "the column to the header or remove the cells",
                 )
