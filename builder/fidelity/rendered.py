@@ -28,12 +28,13 @@ from builder.figures import Figures
 from builder.markdown import parser
 from builder.media import MediaLibrary
 from builder.models import NoteKind, NoteSpec, RenderedNote
-from builder.notetypes import NOTETYPES
+from builder.notetypes import LAYOUTS
 from builder.parse import RawNote
 from builder.render import block_renderer
 from builder.source import CONTROL, SourceFile, describe_char
 from builder.validate import body_text
 
+_CLOZE_TITLE = re.compile(r'^<div class="df-title">(.*?)</div>', re.DOTALL)
 _ENTITY = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,6})|([0-9]{1,7}));")
 
 
@@ -113,7 +114,7 @@ def _clozes(
     """Every deletion of the source is in the visible text of the field Anki clozes."""
     body, _ = body_text(raw)
     wanted = _counts(raw.title) + _counts(body)
-    shown = _counts(visible_text(note.fields[NOTETYPES[NoteKind.CLOZE].back_field]))
+    shown = _counts(visible_text(note.fields[LAYOUTS[NoteKind.CLOZE].back_field]))
     for ordinal in sorted(wanted):
         if shown[ordinal] >= wanted[ordinal]:
             continue
@@ -130,16 +131,21 @@ def _clozes(
 
 def _blank(spec: NoteSpec, raw: RawNote, note: RenderedNote, diagnostics: Diagnostics) -> None:
     """Fronts and backs that render as nothing, though their Markdown has characters."""
-    notetype = NOTETYPES[spec.kind]
+    layout = LAYOUTS[spec.kind]
     heading = Location(raw.source.path, raw.title_line, raw.title_col)
-    if raw.title.strip() and shows_nothing(note.fields[notetype.front_field]):
+    front = note.fields[layout.front_field]
+    if spec.kind is NoteKind.CLOZE:
+        # The title sits at the top of the Text field (builder.render); the deletions below it are not it.
+        title = _CLOZE_TITLE.match(front)
+        front = title.group(1) if title else front
+    if raw.title.strip() and shows_nothing(front):
         diagnostics.error(
             heading,
             "E040",
             "empty front: the heading renders as nothing a learner can see (only spaces, zero-width characters, "
             "`&nbsp;`, empty elements or a comment); expected the question or term after `## `",
         )
-    if spec.kind in (NoteKind.BASIC, NoteKind.REVERSE) and raw.body and shows_nothing(note.fields[notetype.back_field]):
+    if spec.kind in (NoteKind.BASIC, NoteKind.REVERSE) and raw.body and shows_nothing(note.fields[layout.back_field]):
         diagnostics.error(
             heading,
             "E041",
