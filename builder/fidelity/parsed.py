@@ -204,7 +204,10 @@ def _table_rows(source: SourceFile, tokens: Sequence[Token], diagnostics: Diagno
             columns = len(_cells(source.line_text(token.map[0] + 1)))
         elif token.type == "tr_open" and token.map is not None and columns:
             line = token.map[0] + 1
-            extra = [cell.strip() for cell in _cells(source.line_text(line))[columns:] if cell.strip()]
+            text = source.line_text(line)
+            if text.count("|") <= columns + 1:
+                continue  # too few pipes for an extra cell: no need to split the row
+            extra = [cell.strip() for cell in _cells(text)[columns:] if cell.strip()]
             if extra:
                 shown = quote(" | ".join(extra), 40)
                 diagnostics.error(

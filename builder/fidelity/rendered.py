@@ -68,8 +68,12 @@ def _controls(raw: RawNote, note: RenderedNote, diagnostics: Diagnostics) -> Non
             return
 
 
+#: A deletion's opening: counting them is enough here, since a note with a malformed one is never rendered.
+_OPENING = re.compile(r"\{\{c(\d{1,5})::")
+
+
 def _counts(text: str) -> Counter[int]:
-    return Counter(c.ordinal for c in cloze.scan(text)[0])
+    return Counter(int(n) for n in _OPENING.findall(text)) if "{{c" in text else Counter()
 
 
 def _blocks(tokens: Sequence[Token]) -> list[list[Token]]:

@@ -36,9 +36,12 @@ def _cut(html: str, start: str, end: str) -> str:
 def visible_text(html: str) -> str:
     """The characters a learner can read in `html` (tags become nothing; block structure is not kept)."""
     text = _cut(html, "<!--", "-->") if "<!--" in html else html
-    for element in _HIDDEN_ELEMENTS:
-        if f"<{element}" in text.lower():
-            text = _cut(text, f"<{element}", f"</{element}>")
+    if "<" in text:
+        lower = text.lower()
+        for element in _HIDDEN_ELEMENTS:
+            if f"<{element}" in lower:
+                text = _cut(text, f"<{element}", f"</{element}>")
+                lower = text.lower()
     if "<" in text:
         text = _TAG.sub("", text)
     return unescape(text) if "&" in text else text
