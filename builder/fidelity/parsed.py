@@ -165,23 +165,23 @@ def _outside_notes(parsed: ParsedFile, covered: bytearray, diagnostics: Diagnost
 
 
 def _preamble(parsed: ParsedFile, diagnostics: Diagnostics) -> None:
-    """Blocks before the first `##` note or under a `#` heading: no note holds them."""
-    in_note = False
+    """Blocks before the file's first heading: no note holds them.
+
+    Text under a `#` title is the file's own introduction for the people who edit it (the scaffold's example
+    files have one), documented as on no card; text above every heading has no such reason.
+    """
     for token in parsed.tokens:
-        if token.level != 0 or token.nesting == -1:
-            continue
         if token.type == "heading_open":
-            in_note = token.tag == "h2"
-            continue
-        if in_note or token.type in ("front_matter", "inline") or token.map is None:
+            return
+        if token.level != 0 or token.nesting == -1 or token.type in ("front_matter", "inline") or token.map is None:
             continue
         if token.type == "html_block" and token.content.lstrip().startswith("<!--"):
             continue  # a comment: the author's note to themselves, meant to show nowhere
         diagnostics.error(
             Location(parsed.source.path, token.map[0] + 1, 1),
             "E118",
-            "found text outside any note (before the first `## ` heading, or under a `# ` title), which no card "
-            "shows; expected every text to be inside a note. Move it under a `## ` heading, or into an HTML "
+            "found text before the file's first heading, which no card shows; expected every text to be inside a "
+            "note. Move it under a `## ` heading, under a `# ` title if it introduces the file, or into an HTML "
             "comment if it is a note to yourself",
         )
 
