@@ -19,8 +19,8 @@ from pathlib import Path
 
 from builder.config import load_deck_config
 from builder.diagnostics import BuildFailed, Diagnostics, Location
-from builder.figurelint import lint_figures
 from builder.fidelity.rendered import check_rendered
+from builder.figurelint import lint_figures
 from builder.figures import Figures, render_figures
 from builder.ids import note_guid
 from builder.lint import check_duplicate_fronts, lint_note
