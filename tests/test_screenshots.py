@@ -170,7 +170,7 @@ def test_every_image_is_drawn(run: Run) -> None:
         for i in s["images"]
         if not i["visible"]
     ]
-    assert hidden == []
+    assert not hidden, "\n" + "\n".join(hidden)
 
 
 def test_diagram_labels_readable_at_phone_width(run: Run) -> None:
@@ -179,7 +179,7 @@ def test_diagram_labels_readable_at_phone_width(run: Run) -> None:
         for s in run.cards(size="phone")
         if s["smallest_label_px"] is not None and s["smallest_label_px"] < MIN_LABEL_PX
     ]
-    assert small == []
+    assert not small, "\n" + "\n".join(small)
 
 
 def test_no_light_background_in_night_mode(run: Run) -> None:
@@ -188,7 +188,7 @@ def test_no_light_background_in_night_mode(run: Run) -> None:
         for s in run.cards(mode="night")
         if (b := s["brightness"])["bright_fraction"] > NIGHT_MAX_BRIGHT or b["mean_luminance"] > NIGHT_MAX_MEAN
     ]
-    assert light == []
+    assert not light, "\n" + "\n".join(light)
 
 
 def test_inverted_diagrams_are_dark_in_night_mode(run: Run) -> None:
@@ -207,7 +207,7 @@ def test_no_image_is_blown_up(run: Run) -> None:
         for i in s["images"]
         if i["scale"] > MAX_UPSCALE
     ]
-    assert big == []
+    assert not big, "\n" + "\n".join(big)
 
 
 def test_answer_is_in_view_when_revealed(run: Run) -> None:
@@ -216,7 +216,7 @@ def test_answer_is_in_view_when_revealed(run: Run) -> None:
         for s in run.cards(side="answer")
         if s["layout"]["answer_in_view"] is False
     ]
-    assert hidden == []
+    assert not hidden, "\n" + "\n".join(hidden)
 
 
 def test_no_deck_arrives_collapsed(run: Run) -> None:
