@@ -42,8 +42,8 @@ def _numbered(task: str, objectives: int) -> list[str]:
 #: (ai-practitioner-01-domain1 … domain5); see docs/content-coverage.md.
 TASK_STATEMENTS = [
     *_numbered("1.1", 5), *_numbered("1.2", 6), *_numbered("1.3", 6),
-    *_numbered("2.1", 3), *_numbered("2.2", 4), *_numbered("2.3", 4),
-    *_numbered("3.1", 6), *_numbered("3.2", 4), *_numbered("3.3", 3), *_numbered("3.4", 5),
+    *_numbered("2.1", 6), *_numbered("2.2", 4), *_numbered("2.3", 4),
+    *_numbered("3.1", 6), *_numbered("3.2", 5), *_numbered("3.3", 3), *_numbered("3.4", 5),
     *_numbered("4.1", 7), *_numbered("4.2", 4),
     *_numbered("5.1", 5), *_numbered("5.2", 3),
 ]  # fmt: skip
