@@ -2,7 +2,8 @@
 
 Built from the two commits: 1.0.0 is rebuilt by the builder of the commit that recorded
 `source/aws-ai-practitioner/releases/1.0.0.json` (from that commit's tree, with the build time the release
-was recorded with), and must reproduce the recorded manifest; this version is built from the working tree.
+was recorded with), and must reproduce the recorded manifest; this version is built from the working tree
+(from a copy saying 1.1.0 while the deck still says 1.0.0, before the version bump).
 Both are imported into the real Anki backend with Anki's default import options (update notes and notetypes
 "if newer", no scheduling imported). Then: new notes are exactly the notes added since 1.0.0, every updated
 note is one that changed or was removed, unchanged notes are left alone, nothing conflicts or is imported
@@ -14,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -91,6 +93,22 @@ def _manifest(path: Path) -> dict[str, dict[str, object]]:
     return {note["id"]: note for note in json.loads(path.read_text())["notes"]}
 
 
+def next_version_source(repo: Path, work: Path) -> Path:
+    """The source folder this version is built from: the working tree's, or a copy saying 1.1.0 when the deck
+    still says 1.0.0 because its content work lands before the version bump. The version line is the only
+    difference, so the copy builds what the release will be once the version is bumped; a build at 1.0.0
+    itself would compare against no earlier release and stamp every note as changed."""
+    toml = repo / "source" / SLUG / "deck.toml"
+    text = toml.read_text()
+    if 'version = "1.0.0"' not in text.splitlines():
+        return repo / "source"
+    copy = work / "source"
+    shutil.copytree(repo / "source", copy)
+    bumped = text.replace('version = "1.0.0"', 'version = "1.1.0"', 1)
+    (copy / SLUG / "deck.toml").write_text(bumped)
+    return copy
+
+
 @pytest.fixture(scope="module")
 def release_manifest() -> dict[str, dict[str, object]]:
     if not (REPO / RELEASE).is_file():
@@ -125,11 +143,11 @@ def upgrade_from_release(
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch + 86_400))
     new_dist = tmp_path / "new"
-    assert build_deck(repo / "source", repo / "media", new_dist) == 0
+    assert build_deck(next_version_source(repo, tmp_path / "next"), repo / "media", new_dist) == 0
     (new_json,) = list(new_dist.glob(f"{SLUG}-*.json"))
     new = _manifest(new_json)
     version = json.loads(new_json.read_text())["version"]
-    assert version != "1.0.0", "bump the version before comparing releases"
+    assert version != "1.0.0", "the build compares against 1.0.0 only from a later version"
 
     first = import_with_defaults(col, old_dist / f"{SLUG}-1.0.0.apkg")
     assert len(first.log.new) == len(old) and not first.log.conflicting and not first.log.duplicate
