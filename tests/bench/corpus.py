@@ -38,7 +38,7 @@ def _basic(i: int) -> str:
     w, v = _word(i), _word(i, 1)
     shape = i % 5
     if shape == 0:
-        body = f"A **{w}** groups related `{v}` resources so one *policy* covers them all (note {i})."
+        body = f"It groups related `{v}` resources so one *policy* covers them **all** (note {i})."
     elif shape == 1:
         body = f"Three facts about {w} {i}:\n\n- it is regional\n- it scales with `{v}` count\n- it is billed hourly"
     elif shape == 2:
@@ -64,12 +64,13 @@ def _cloze(i: int) -> str:
     w, v = _word(i, 4), _word(i, 5)
     if i % 2:
         body = (
-            f"| Service | Role |\n|---|---|\n| {{{{c1::{w.capitalize()} {i}}}}} | stores {v}s |\n"
-            f"| {{{{c2::{v.capitalize()}::hint}}}} | serves {w}s |"
+            f"| Service | Job |\n|---|---|\n| {{{{c1::{w.capitalize()} {i}}}}} | stores data |\n"
+            f"| {{{{c2::{v.capitalize()}::hint}}}} | serves requests |"
         )
     else:
         body = f"- {{{{c1::{w}}}}} comes first\n- then the {{{{c2::{v}}}}}\n- then *review* ({i})"
-    return f"## Order of {w} and {v} ({i})\n<!-- id: n{i:06d} -->\n\n{body}\n"
+    # The title names neither deletion, or it would give the cards' answers away (linter rule L012).
+    return f"## Which two resources, in order ({i})\n<!-- id: n{i:06d} -->\n\n{body}\n"
 
 
 _KINDS = (_basic, _basic, _basic, _basic, _basic, _reverse, _reverse, _cloze, _cloze, _cloze)
