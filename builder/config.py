@@ -248,7 +248,8 @@ def load_front_matter(source: SourceFile, text: str, line: int, diagnostics: Dia
 
 META_FIELDS = {
     "id": "lowercase letters, digits and `-`, 3 to 64 characters, e.g. `id: bedrock-pricing`",
-    "type": "`basic` or `reverse` (cloze notes are recognised from their {{c1::...}})",
+    "type": "`basic`, `reverse` or `typein` (cloze notes are recognised from their {{c1::...}}, occlusion notes "
+    "from their ```occlusion fence)",
     "tags": "a list of tags without spaces, e.g. tags: [topic::rag]",
     "ignore": "a list of linter rules to silence for this note, e.g. ignore: [long-answer]",
     "source": "an https URL of the page the card was checked against, or a list of them, "

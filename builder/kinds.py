@@ -9,8 +9,11 @@ class NoteKind(enum.StrEnum):
     BASIC = "basic"
     REVERSE = "reverse"
     CLOZE = "cloze"
-    #: Anki's native Image Occlusion, generated from a diagram whose labels carry cloze markers.
+    #: Anki's native Image Occlusion, generated from a diagram whose labels carry cloze markers, or from an image
+    #: and the masks of an ```occlusion fence.
     OCCLUSION = "occlusion"
+    #: Type the answer in (Anki's `{{type:Back}}`): the first paragraph is the exact answer.
+    TYPEIN = "typein"
     #: A notetype the deck defines itself (`notetype:` in the metadata): its fields, templates and ids.
     CUSTOM = "custom"
 

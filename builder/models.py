@@ -84,7 +84,7 @@ class NoteMeta(Frozen):
 
     id: Annotated[str, StringConstraints(pattern=NOTE_ID_PATTERN)]
     # Cloze is not a choice: a note is a cloze note exactly when it has deletions.
-    type: Literal[NoteKind.BASIC, NoteKind.REVERSE] | None = None
+    type: Literal[NoteKind.BASIC, NoteKind.REVERSE, NoteKind.TYPEIN] | None = None
     tags: tuple[Tag, ...] = ()
     #: Linter rules (code or name) silenced for this note, e.g. [long-answer].
     ignore: tuple[Annotated[str, StringConstraints(pattern=r"^(L\d{3}|[a-z-]+)$")], ...] = ()

@@ -20,15 +20,18 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from builder import cloze
+from builder.diagnostics import Diagnostics
 from builder.diagrams import ENGINES
-from builder.diagrams.occlusion import mask_cloze
 from builder.fields import field_layout
 from builder.figures import Figures
 from builder.ids import content_hash, note_guid
 from builder.manifest import front_text, visible_text
 from builder.markdown import parser
+from builder.masks import mask_cloze
 from builder.media import SOUND_PREFIX, MediaLibrary
 from builder.models import MediaFile, NoteKind, NoteSpec, RenderedNote
+from builder.notekinds import typein
+from builder.notekinds.occlusion import occlusion_fences, read_fence
 from builder.notetypes.deckdefined import DeckNotetype
 from builder.parse import RawNote
 from builder.validate import diagram_fences, fence_language
@@ -156,6 +159,24 @@ def _occlusion_fields(raw: RawNote, front: str, env: dict[str, Any], figures: Fi
     return (mask_cloze(figures.masks[key]), image, front, extra, "")
 
 
+def _image_occlusion_fields(raw: RawNote, front: str, env: dict[str, Any]) -> tuple[str, ...]:
+    """Occlusion, Image, Header, Back Extra, Comments for an image from media/ and the masks of its fence."""
+    (fence,) = occlusion_fences(raw.body)
+    spec = read_fence(raw.source, fence, Diagnostics())
+    library: MediaLibrary = env["media"]
+    checked = library.check(spec.image) if spec is not None else None
+    # Validation already reported a bad fence or image; a build never reaches here with one.
+    assert spec is not None and isinstance(checked, Path)
+    media = library.add(checked)
+    env["used"][media.name] = media
+    # No `diagram` class: a photo or screenshot keeps its colours in night mode.
+    image = f'<img src="{escape(media.name)}">'
+    rest = [t for t in raw.body if t is not fence]
+    extra = _renderer().render(rest, parser().options, env).strip()
+    occlusion = mask_cloze(spec.shapes, occlude_inactive=spec.occlude_inactive, labels=spec.labels)
+    return (occlusion, image, front, extra, "")
+
+
 def _cloze_fields(front: str, back: str) -> tuple[str, ...]:
     """Text (the title above the body) and Back Extra, left for the learner's own notes."""
     return (f'<div class="df-title">{front}</div>\n{back}'.strip(), "")
@@ -187,8 +208,12 @@ def render_fields(
     front = renderer.renderInline(raw.title_token.children or [], options, env).strip()
     if notetype is not None:
         fields = _custom_fields(raw, notetype, front, env)
+    elif kind is NoteKind.OCCLUSION and occlusion_fences(raw.body):
+        fields = _image_occlusion_fields(raw, front, env)
     elif kind is NoteKind.OCCLUSION:
         fields = _occlusion_fields(raw, front, env, figures)
+    elif kind is NoteKind.TYPEIN:
+        fields = typein.fields(raw, front, lambda blocks: renderer.render(list(blocks), options, env))
     else:
         back = renderer.render(list(raw.body), options, env).strip()
         fields = _cloze_fields(front, back) if kind is NoteKind.CLOZE else (front, back)

@@ -18,6 +18,7 @@ from builder.fidelity.parsed import check_parsed
 from builder.fields import note_notetype
 from builder.media import SOUND_PREFIX, MediaLibrary, MediaProblem
 from builder.models import FileSettings, NoteKind, NoteMeta, NoteSpec
+from builder.notekinds.validate import check_kind
 from builder.notetypes.deckdefined import DeckNotetype
 from builder.parse import ParsedFile, RawNote
 from builder.source import SourceFile
@@ -276,6 +277,8 @@ def _note(
         )
     custom, notetype = note_notetype(note, meta, settings, notetypes, diagnostics)
     text_ordinals, markers = _check_clozes(note, diagnostics)
+    meta_type = meta.type if meta else None
+    special = None if custom else check_kind(note, meta_type, text_ordinals, markers, media, diagnostics)
     if custom:
         # The notetype's templates decide its cards, from the rendered fields; its fields may be empty.
         kind, ordinals = NoteKind.CUSTOM, text_ordinals
@@ -286,6 +289,8 @@ def _note(
                 "found occlusion markers in a note of a deck-defined notetype; expected them only in built-in "
                 "notes, which become Image Occlusion notes. Remove the markers or the `notetype:`",
             )
+    elif special is not None:
+        kind, ordinals = special.kind, set(special.ordinals)
     else:
         kind, ordinals = _note_kind(note, meta, text_ordinals, markers, diagnostics)
     # With an empty body every text cloze is in the title, which then carries the whole note. Text after `-->`
@@ -300,6 +305,8 @@ def _note(
         )
     images = _check_tokens(note, media, diagnostics)
     _check_fence_info(note, diagnostics)
+    if special is not None:
+        images.extend(special.media)
 
     if not custom and ordinals and meta is not None and meta.type is NoteKind.REVERSE:
         assert note.meta is not None

@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from builder.diagrams.base import DiagramError
 from builder.diagrams.svggeom import (
@@ -24,6 +24,9 @@ from builder.diagrams.svggeom import (
     transforms,
 )
 from builder.diagrams.svgxml import parse_svg, parse_viewbox
+from builder.masks import Mask, mask_cloze
+
+__all__ = ["Mask", "OcclusionLabel", "find_label_boxes", "mask_cloze", "strip_markers", "text_anchor_point"]
 
 SUPPORTED_ENGINES = frozenset({"graphviz", "mermaid", "d2", "plantuml"})
 _MARKER = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
@@ -38,17 +41,6 @@ class OcclusionLabel:
     column: int  # 1-based column of the marker
     start: int  # offset of `text` in the stripped source
     end: int
-
-
-@dataclass(frozen=True)
-class Mask:
-    """A rectangle as fractions (0..1) of the image's width and height (its viewBox)."""
-
-    ordinal: int
-    left: float
-    top: float
-    width: float
-    height: float
 
 
 @dataclass(frozen=True)
@@ -152,25 +144,6 @@ def find_label_boxes(svg: str, labels: Sequence[OcclusionLabel]) -> list[Mask]:
             box = _run_box(run, parent_of, ctm, default_anchor)
             masks.add(_to_mask(label.ordinal, box, view))
     return sorted(masks, key=lambda m: (m.ordinal, m.top, m.left, m.width, m.height))
-
-
-def mask_cloze(masks: Sequence[Mask], *, occlude_inactive: bool = True) -> str:
-    """The Image Occlusion "Occlusion" field for `masks`, exactly as Anki's mask editor writes it.
-
-    Anki (ts/routes/image-occlusion/shapes/to-cloze.ts) writes one `{{cN::image-occlusion:rect:left=..:top=..
-    :width=..:height=..[:oi=1]}}` per shape, each followed by `<br>`, numbers through floatToDisplay (4
-    decimals, leading and trailing zeros dropped). `oi=1` is the "hide all, guess one" mode: the masks of the
-    other cloze numbers stay covered on the front too.
-    """
-    ordered = sorted(masks, key=lambda m: (m.ordinal, m.top, m.left, m.width, m.height))
-    parts: list[str] = []
-    for mask in ordered:
-        props = f"left={_anki_float(mask.left)}:top={_anki_float(mask.top)}"
-        props += f":width={_anki_float(mask.width)}:height={_anki_float(mask.height)}"
-        if occlude_inactive:
-            props += ":oi=1"
-        parts.append(f"{{{{c{mask.ordinal}::image-occlusion:rect:{props}}}}}<br>")
-    return "".join(parts)
 
 
 def text_anchor_point(text: ET.Element, ctm: dict[ET.Element, Affine], size: float) -> tuple[float, float]:
@@ -337,11 +310,3 @@ def _floor4(value: float) -> float:
 
 def _ceil4(value: float) -> float:
     return min(1.0, float(Decimal(repr(value)).quantize(Decimal("0.0001"), rounding=ROUND_CEILING)))
-
-
-def _anki_float(value: float) -> str:
-    """Anki's floatToDisplay: toFixed(4) (ties away from zero), then leading and trailing zeros removed."""
-    if value == 0 or value != value:
-        return ".0000"
-    fixed = str(Decimal(value).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
-    return re.sub(r"^0+|0+$", "", fixed)

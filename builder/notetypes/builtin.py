@@ -48,6 +48,9 @@ LAYOUTS: Mapping[NoteKind, Layout] = {
         back_field=3,
         sort_field=2,
     ),
+    # Back is exactly what the learner types (plain text: Anki compares it character by character); the note's
+    # explanation goes to Back Extra, below the comparison.
+    NoteKind.TYPEIN: Layout("Type-in", ("Front", "Back", "Back Extra", SOURCE_FIELD), front_field=0, back_field=1),
 }
 
 # Every field a learner can edit shows on a card: Source and the extras only when they have content.
@@ -63,14 +66,15 @@ _CLOZE_BACK = _CLOZE + '\n{{#Back Extra}}<div class="df-card df-extra">{{Back Ex
 
 # Anki's own Image Occlusion markup: its clients draw the masks from {{cloze:Occlusion}} with their built-in
 # script, so this is the one notetype that needs JavaScript, and only Anki's own.
-_IO_SIDE = (
-    '{{#Header}}<div class="df-card df-title">{{Header}}</div>{{/Header}}\n'
-    '<div style="display: none">{{cloze:Occlusion}}</div>\n'
+_IO_HEADER = '{{#Header}}<div class="df-card df-title">{{Header}}</div>{{/Header}}\n'
+_IO_IMAGE = (
     '<div id="err"></div>\n'
     '<div id="image-occlusion-container">\n'
     "    {{Image}}\n"
     '    <canvas id="image-occlusion-canvas"></canvas>\n'
     "</div>\n"
+)
+_IO_SCRIPT = (
     "<script>\n"
     "try {\n"
     "    anki.imageOcclusion.setup();\n"
@@ -80,13 +84,69 @@ _IO_SIDE = (
     "}\n"
     "</script>\n"
 )
+_IO_SIDE = _IO_HEADER + '<div style="display: none">{{cloze:Occlusion}}</div>\n' + _IO_IMAGE + _IO_SCRIPT
+# On the back the Occlusion field is shown below the image: its shapes are empty elements for the script, and
+# the label of the card's own number (a text cloze after the shapes, builder.masks) is the one thing visible.
 _IO_BACK = (
-    _IO_SIDE
+    _IO_HEADER
+    + _IO_IMAGE
+    + '<div class="df-card df-io-answer">{{cloze:Occlusion}}</div>\n'
+    + _IO_SCRIPT
     + '\n<div class="df-card df-io-controls"><button id="toggle">Toggle Masks</button></div>\n'
     + '{{#Back Extra}}<div class="df-card df-back">{{Back Extra}}</div>{{/Back Extra}}\n'
     + '{{#Comments}}<div class="df-card df-extra">{{Comments}}</div>{{/Comments}}\n'
     + _SOURCE
 )
+
+# Anki's stock "Basic (type in the answer)" repeats {{Front}} on the answer side instead of {{FrontSide}}: the
+# reviewer turns [[type:Back]] into the input box on the question and into the comparison on the answer.
+_TYPEIN_FRONT = _FRONT + '\n<div class="df-card df-typein">{{type:Back}}</div>'
+_TYPEIN_BACK = (
+    _FRONT
+    + '\n<hr id="answer">\n<div class="df-card df-typein">{{type:Back}}</div>\n'
+    + '{{#Back Extra}}<div class="df-card df-extra">{{Back Extra}}</div>{{/Back Extra}}\n'
+    + _SOURCE
+)
+# The box and the comparison: full column width, the answer's font, Anki's colours kept legible at night.
+_TYPEIN_CSS = """
+.df-typein {
+  margin-top: 0.6em;
+  text-align: center;
+}
+.df-typein #typeans {
+  box-sizing: border-box;
+  width: 100%;
+  font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace !important;
+  font-size: 0.95em !important;
+}
+.df-typein input#typeans {
+  padding: 0.35em 0.5em;
+  border: 1px solid #8c959f;
+  border-radius: 6px;
+}
+.df-typein code#typeans {
+  display: block;
+  background: none;
+  padding: 0;
+}
+.nightMode .df-typein input#typeans {
+  color: #e6edf3;
+  background: #0d1117;
+  border-color: #6e7681;
+}
+.nightMode .typeGood {
+  background: #1f6f3a;
+  color: #ffffff;
+}
+.nightMode .typeBad {
+  background: #8e1519;
+  color: #ffffff;
+}
+.nightMode .typeMissed {
+  background: #5a5a5a;
+  color: #ffffff;
+}
+"""
 
 # Anki's mask colours, spelled out so they can be themed; night mode gets darker masks with light borders,
 # so the question mask stands out without a glaring yellow block on a dark card.
@@ -98,6 +158,14 @@ _IO_CSS = """
   --active-shape-border: 1px #212121;
   --highlight-shape-color: #ff8e8e00;
   --highlight-shape-border: 1px #ff8e8e;
+}
+.df-io-answer {
+  text-align: center;
+  margin-top: 0.4em;
+}
+.df-io-answer br,
+.df-io-answer .cloze-inactive {
+  display: none;
 }
 .nightMode #image-occlusion-canvas {
   --inactive-shape-color: #6b5d2e;
@@ -116,6 +184,7 @@ _TEMPLATES: Mapping[NoteKind, tuple[tuple[str, str, str], ...]] = {
     ),
     NoteKind.CLOZE: (("Cloze", _CLOZE, _CLOZE_BACK),),
     NoteKind.OCCLUSION: (("Image Occlusion", _IO_SIDE, _IO_BACK),),
+    NoteKind.TYPEIN: (("Card 1", _TYPEIN_FRONT, _TYPEIN_BACK),),
 }
 
 #: Anki's StockNotetype.OriginalStockKind for each kind.
@@ -124,7 +193,11 @@ _STOCK_KIND: Mapping[NoteKind, int] = {
     NoteKind.REVERSE: 2,
     NoteKind.CLOZE: 5,
     NoteKind.OCCLUSION: 6,
+    NoteKind.TYPEIN: 4,
 }
+
+#: CSS only one notetype needs, so the other notetypes' stylesheets (and their content hashes) stay as they were.
+_EXTRA_CSS: Mapping[NoteKind, str] = {NoteKind.OCCLUSION: _IO_CSS, NoteKind.TYPEIN: _TYPEIN_CSS}
 
 _OCCLUSION_TAGS = {"Occlusion": 0, "Image": 1, "Header": 2, "Back Extra": 3, "Comments": 4}
 
@@ -155,7 +228,7 @@ def _notetype(deck_id: int, deck_name: str, kind: NoteKind) -> Notetype:
         templates=templates,
         original_stock_kind=_STOCK_KIND[kind],
         sort_field=layout.sort_field,
-        extra_css=_IO_CSS if occlusion else "",
+        extra_css=_EXTRA_CSS.get(kind, ""),
     )
 
 
