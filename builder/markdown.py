@@ -10,10 +10,11 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_block.reference import reference
-from markdown_it.rules_inline import StateInline
 from markdown_it.utils import OptionsDict
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
+
+from builder import mdrules
 
 
 class _Options(dict[str, Any], OptionsDict):
@@ -28,22 +29,6 @@ class _Options(dict[str, Any], OptionsDict):
     def __init__(self, options: Mapping[str, Any]) -> None:
         dict.__init__(self, options)
         self._options = self  # type: ignore[assignment]
-
-
-def _sound(state: StateInline, silent: bool) -> bool:
-    """`[sound:file.mp3]`, Anki's audio tag, as a `sound` token (its file is checked and shipped like an image)."""
-    pos = state.pos
-    if not state.src.startswith("[sound:", pos):
-        return False
-    end = state.src.find("]", pos + 7)
-    name = state.src[pos + 7 : end] if end >= 0 else ""
-    if not name.strip() or "\n" in name or "[" in name:
-        return False
-    if not silent:
-        token = state.push("sound", "", 0)
-        token.content = name
-    state.pos = end + 1
-    return True
 
 
 def _no_trace(*args: object, **kwargs: object) -> None:
@@ -82,7 +67,8 @@ def _recorded_reference(state: StateBlock, start: int, end: int, silent: bool) -
 
 @cache
 def parser() -> MarkdownIt:
-    """CommonMark plus tables, strikethrough, front matter and `$`/`$$` math.
+    """CommonMark plus tables, strikethrough, front matter, `$`/`$$` math and the rules of builder.mdrules:
+    Anki's `[sound:...]` and Obsidian's embeds, links, highlights, callouts, tags, block ids and comments.
 
     Raw HTML stays enabled because Anki fields are HTML and authors use the odd `<sub>` or `<br>`; the
     validator rejects scripts. Typographer and linkify stay off so the text a learner sees is the text
@@ -93,8 +79,8 @@ def parser() -> MarkdownIt:
     md.use(front_matter_plugin)
     # allow_space=False and allow_digits=False keep "$5 and $10" as prices instead of math.
     md.use(dollarmath_plugin, allow_labels=False, allow_space=False, allow_digits=False, double_inline=True)
-    md.inline.ruler.before("link", "anki_sound", _sound)
     md.block.ruler.at("reference", _recorded_reference)
+    mdrules.install(md)
     md.options = _Options(md.options)
     _silence_rule_tracing()
     return md

@@ -1,4 +1,4 @@
-"""Media: image references in notes → files inside media/, shipped under content-hash names."""
+"""Media: image and sound references in notes → files inside media/, shipped under content-hash names."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
+from builder.mediatypes import HEAD, IMAGE_SUFFIXES, SOUND_SUFFIXES, content_problem
 from builder.models import MediaFile
 
-IMAGE_SUFFIXES = (".gif", ".jpeg", ".jpg", ".png", ".svg", ".webp")
-#: What Anki plays from a `[sound:...]` tag.
-SOUND_SUFFIXES = (".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac", ".spx", ".webm", ".mp4", ".3gp")
-#: A reference that starts with this names a sound file (`[sound:x.mp3]` in a note), not an image.
+__all__ = ["IMAGE_SUFFIXES", "SOUND_PREFIX", "SOUND_SUFFIXES", "MediaLibrary", "MediaProblem", "media_name", "media_stem"]
+
+#: A reference that starts with this names a sound (`[sound:x.mp3]`, `![[x.mp3]]`), not an image.
 SOUND_PREFIX = "sound:"
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
@@ -37,6 +37,26 @@ def media_stem(stem: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:40] or "media"
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """What a reference asks for: an image (`![...](...)`, `![[...]]`) or a sound (`[sound:...]`)."""
+
+    noun: str
+    suffixes: tuple[str, ...]
+    #: The other kind's extensions, and how to write a reference to such a file instead.
+    other: tuple[str, ...]
+    instead: str
+
+
+_IMAGE = _Kind(
+    "image",
+    IMAGE_SUFFIXES,
+    SOUND_SUFFIXES,
+    "audio and video play from `[sound:{src}]` or `![[{src}]]`, not from image syntax",
+)
+_SOUND = _Kind("sound", SOUND_SUFFIXES, IMAGE_SUFFIXES, "an image is shown with `![description]({src})`")
+
+
 @dataclass
 class MediaLibrary:
     """Resolves author references inside one media folder and reads each file once."""
@@ -48,46 +68,62 @@ class MediaLibrary:
     def check(self, src: str) -> Path | MediaProblem:
         """Validation and rendering both ask; the file system is asked once per reference."""
         if src not in self._checked:
-            self._checked[src] = self._check(src)
+            if src.startswith(SOUND_PREFIX):
+                self._checked[src] = self._check(src.removeprefix(SOUND_PREFIX), _SOUND)
+            else:
+                self._checked[src] = self._check(src, _IMAGE)
         return self._checked[src]
 
-    def _check(self, src: str) -> Path | MediaProblem:
-        if src.startswith(SOUND_PREFIX):
-            return self._check_file(src.removeprefix(SOUND_PREFIX), "sound", SOUND_SUFFIXES)
-        return self._check_file(src, "image", IMAGE_SUFFIXES)
-
-    def _check_file(self, src: str, what: str, suffixes: tuple[str, ...]) -> Path | MediaProblem:
+    def _check(self, src: str, kind: _Kind) -> Path | MediaProblem:
+        noun = kind.noun
         if _SCHEME.match(src) or src.startswith("//"):
             return MediaProblem(
                 "E062",
-                f"found remote {what} `{src}`; expected a file inside media/, because Anki shows cards offline. "
+                f"found remote {noun} `{src}`; expected a file inside media/, because Anki shows cards offline. "
                 "Download it into media/ and reference it by name",
             )
         relative = PurePosixPath(unquote(src))
         if relative.is_absolute() or ".." in relative.parts:
             return MediaProblem(
                 "E061",
-                f"{what} path `{src}` leaves media/; expected a path relative to media/, e.g. `diagram.png`",
+                f"{noun} path `{src}` leaves media/; expected a path relative to media/, e.g. `diagram.png`",
             )
-        if relative.suffix.lower() not in suffixes:
+        suffix = relative.suffix.lower()
+        if suffix not in kind.suffixes:
+            hint = f"; {kind.instead.format(src=src)}" if suffix in kind.other else ""
+            article = "an" if noun[0] in "aeiou" else "a"
             return MediaProblem(
                 "E062",
-                f"found `{src}`; expected {'an' if what == 'image' else 'a'} {what} ending in {', '.join(suffixes)}",
+                f"found `{src}`; expected {article} {noun} ending in {', '.join(kind.suffixes)}{hint}",
             )
         path = self.root.joinpath(*relative.parts)
         if not path.is_file():
             return MediaProblem(
                 "E060",
-                f"{what} `{src}` not found in {self.root.as_posix()}/; expected the file there. "
+                f"{noun} `{src}` not found in {self.root.as_posix()}/; expected the file there. "
                 "Check the spelling or add the file",
             )
+        # A link inside media/ (to a file, or a folder on the way) may point anywhere on the machine.
+        if not path.resolve().is_relative_to(self.root.resolve()):
+            return MediaProblem(
+                "E061",
+                f"{noun} path `{src}` leads outside media/ through a symbolic link; expected a file inside "
+                "media/, because a build ships nothing else. Copy the file into media/ instead of linking it",
+            )
         try:
-            with path.open("rb"):
-                pass
+            with path.open("rb") as file:
+                head = file.read(HEAD)
         except OSError as exc:
             return MediaProblem(
                 "E060",
-                f"image `{src}` cannot be read: {exc.strerror}; expected a readable file. Check its permissions",
+                f"{noun} `{src}` cannot be read: {exc.strerror}; expected a readable file. Check its permissions",
+            )
+        wrong = content_problem(suffix, head)
+        if wrong is not None:
+            return MediaProblem(
+                "E160",
+                f"found `{src}`, but {wrong}; expected the file to be what its extension says, because Anki "
+                "picks the player by the name. Re-export the file, or give it the right extension",
             )
         return path
 

@@ -115,10 +115,13 @@ def _image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: Optio
     media = library.add(checked)
     env["used"][media.name] = media
     alt = escape(self.renderInlineAsText(token.children or [], options, env))
-    return f'<img src="{escape(media.name)}" alt="{alt}">'
+    # An Obsidian embed may give a size (`![[x.png|300]]`); the embed rule lets only digits through.
+    size = "".join(f' {key}="{escape(str(token.attrs[key]))}"' for key in ("width", "height") if key in token.attrs)
+    return f'<img src="{escape(media.name)}" alt="{alt}"{size}>'
 
 
 def _sound(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    """Anki's own tag, with the file's content-hash name: Anki plays it (audio or video) with its player."""
     library: MediaLibrary = env["media"]
     checked = library.check(SOUND_PREFIX + tokens[idx].content)
     assert isinstance(checked, Path)
@@ -166,7 +169,7 @@ def _image_occlusion_fields(raw: RawNote, front: str, env: dict[str, Any]) -> tu
     library: MediaLibrary = env["media"]
     checked = library.check(spec.image) if spec is not None else None
     # Validation already reported a bad fence or image; a build never reaches here with one.
-    assert spec is not None and isinstance(checked, Path)
+    assert spec is not None and spec.valid and isinstance(checked, Path)
     media = library.add(checked)
     env["used"][media.name] = media
     # No `diagram` class: a photo or screenshot keeps its colours in night mode.

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from markdown_it.token import Token
 
-from builder import cloze
+from builder import cloze, mdrules
 from builder.config import Embedded, load_front_matter, load_note_meta
 from builder.diagnostics import Diagnostics, Location
 from builder.diagrams import ENGINES
@@ -23,7 +23,7 @@ from builder.notetypes.deckdefined import DeckNotetype
 from builder.parse import ParsedFile, RawNote
 from builder.source import SourceFile
 
-#: Token kinds that can carry an image reference or a script.
+#: Token kinds that can carry a media reference or a script.
 _CHECKED = frozenset({"image", "sound", "html_block", "html_inline", "link_open"})
 _SCRIPT = re.compile(r"<\s*script\b|\bjavascript\s*:|\son[a-z]+\s*=", re.IGNORECASE)
 
@@ -173,6 +173,9 @@ def _check_tokens(note: RawNote, media: MediaLibrary, diagnostics: Diagnostics) 
     """Scripts in raw HTML, `javascript:` links and image references, in one pass; returns the image sources."""
     images: list[str] = []
     cursors: dict[int, int] = {}
+    # What the Markdown rules find is searched for on its own: a sound embed is found once for its options and
+    # once for its file.
+    rule_cursors: dict[int, int] = {}
     # Each token with the block token that carries its line map. Only inline tokens have children, and most
     # tokens are of no kind checked here: one set lookup each.
     for block in (note.title_token, *note.body):
@@ -181,7 +184,20 @@ def _check_tokens(note: RawNote, media: MediaLibrary, diagnostics: Diagnostics) 
         for token in block.children or ():
             if token.type in _CHECKED:
                 _check_token(note, token, block, media, images, cursors, diagnostics)
+            if token.type in mdrules.CHECKS:
+                _report_rule(note, token, block, rule_cursors, diagnostics)
     return images
+
+
+def _report_rule(
+    note: RawNote, token: Token, block: Token, cursors: dict[int, int], diagnostics: Diagnostics
+) -> None:
+    """What a Markdown rule (builder.mdrules) has to say about one of its tokens, where it is written."""
+    finding = mdrules.CHECKS[token.type](token)
+    if finding is not None:
+        location, length = _find_in_lines(note.source, block, finding.needle, cursors)
+        report = diagnostics.warning if finding.warning else diagnostics.error
+        report(location, finding.code, finding.message, length)
 
 
 def _check_token(
@@ -199,16 +215,20 @@ def _check_token(
         images.append(ref)
         checked = media.check(ref)
         if isinstance(checked, MediaProblem):
-            location, length = _find_in_lines(note.source, block, token.content)
+            location, length = _find_in_lines(note.source, block, token.content, cursors)
             diagnostics.error(location, checked.code, checked.message, length)
     elif kind == "image":
         src = str(token.attrs.get("src", ""))
         images.append(src)
         checked = media.check(src)
         if isinstance(checked, MediaProblem):
-            location, length = _find_in_lines(note.source, block, f"]({src}" if src else "![", cursors)
-            if src:
+            # An Obsidian embed (`![[src]]`) keeps its markup; a Markdown image is found by `](src`.
+            embedded = token.markup.startswith("![[")
+            needle = src if embedded else f"]({src}" if src else "!["
+            location, length = _find_in_lines(note.source, block, needle, cursors)
+            if src and not embedded:
                 location = Location(location.path, location.line, location.col + 2)
+            if src:
                 length = len(src)
             diagnostics.error(location, checked.code, checked.message, length)
     elif kind in ("html_block", "html_inline"):

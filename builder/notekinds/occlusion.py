@@ -57,6 +57,8 @@ class ImageOcclusion:
     labels: tuple[tuple[int, str], ...]
     occlude_inactive: bool = True
     ordinals: tuple[int, ...] = field(default=())
+    #: False when a line of the fence has a problem (already reported): the image is still checked.
+    valid: bool = True
 
 
 def occlusion_fences(body: Sequence[Token]) -> list[Token]:
@@ -229,7 +231,7 @@ def _label(reader: _Reader, line: int, text: str, raw: str) -> str | None:
 
 
 def read_fence(source: SourceFile, fence: Token, diagnostics: Diagnostics) -> ImageOcclusion | None:
-    """The fence's image and masks, or None with every problem reported (E154–E159)."""
+    """The fence's image and masks, every problem reported (E154–E159); None when it names no image."""
     assert fence.map is not None
     reader = _Reader(source, fence.map[0] + 2, diagnostics)
     image: tuple[str, Location] | None = None
@@ -318,7 +320,7 @@ def read_fence(source: SourceFile, fence: Token, diagnostics: Diagnostics) -> Im
             "E154",
             'found no masks; expected one line per mask, e.g. `c1 rect 0.10 0.20 0.30 0.10 "Amazon S3"`',
         )
-    if not reader.ok or image is None:
+    if image is None:
         return None
     return ImageOcclusion(
         image=image[0],
@@ -327,4 +329,5 @@ def read_fence(source: SourceFile, fence: Token, diagnostics: Diagnostics) -> Im
         labels=tuple((n, " · ".join(labels[n])) for n in sorted(labels)),
         occlude_inactive=occlude_inactive,
         ordinals=tuple(sorted({s.ordinal for s in shapes})),
+        valid=reader.ok,
     )

@@ -53,7 +53,7 @@ def _image_occlusion(
     checked = media.check(spec.image)
     if isinstance(checked, MediaProblem):
         diagnostics.error(spec.image_location, checked.code, checked.message, len(spec.image))
-    return KindCheck(NoteKind.OCCLUSION, frozenset(spec.ordinals), (spec.image,))
+    return KindCheck(NoteKind.OCCLUSION, frozenset(spec.ordinals or (1,)), (spec.image,))
 
 
 def check_kind(
