@@ -15,9 +15,11 @@ from urllib.parse import unquote
 
 from builder.manifest import Manifest, ManifestError, ManifestNote, load
 from builder.package import atomic_output
+from builder.reviewer import draw_masks, players, type_answer
 
 if TYPE_CHECKING:
     from anki.collection import Collection
+    from anki.notes import Note
 
 #: Media the page inlines as data: URIs; anything else keeps its (then broken) relative name.
 MIME_TYPES = {
@@ -27,21 +29,22 @@ MIME_TYPES = {
     ".png": "image/png",
     ".svg": "image/svg+xml",
     ".webp": "image/webp",
+    ".flac": "audio/flac",
+    ".m4a": "audio/mp4",
+    ".mp3": "audio/mpeg",
+    ".oga": "audio/ogg",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".wav": "audio/wav",
+    ".mkv": "video/x-matroska",
+    ".mov": "video/quicktime",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
 }
 
 # A start tag with its attributes; quoted values may hold `>`. Text never matches: card HTML escapes its `<`.
 _TAG = re.compile(r"""<[a-zA-Z][^\s/>]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*/?>""")
 _SRC = re.compile(r"""(\ssrc\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE)
-
-# Anki's Image Occlusion template: a container holding the image and the canvas its script draws masks on,
-# and the shapes that script reads, hidden in the card as divs whose class says what the card does with them.
-_IO_CONTAINER = '<div id="image-occlusion-container">'
-_IO_CANVAS = '<canvas id="image-occlusion-canvas"></canvas>'
-_IO_SHAPE = re.compile(r'<div class="(cloze|cloze-highlight|cloze-inactive)" ([^>]*)>')
-_DATA = re.compile(r'data-([A-Za-z]+)="([^"]*)"')
-#: Shape class → mask: the one to recall on the front, the same one revealed (outlined) on the back, and the
-#: others, which stay covered when the note hides all of them (data-occludeInactive="1").
-_MASKS = {"cloze": "active", "cloze-highlight": "highlight", "cloze-inactive": "inactive"}
 
 # The page's own script: night mode (#night or ?night starts in it), search (?q= fills it in), and the image
 # check the tests read.
@@ -157,33 +160,9 @@ body.pv-page { margin: 0; background: var(--pv-bg); color: var(--pv-fg);
 .pv-mask-active { background: #ff8e8e; }
 .pv-mask-inactive { background: #ffeba2; }
 .pv-mask-highlight { background: transparent; border: 2px solid #ff8e8e; }
+.pv-mask-highlight.pv-shape-polygon { background: rgba(255, 142, 142, 0.35); }
+.pv-player { display: block; max-width: 100%; margin: 0.3em 0; }
 """
-
-
-def _draw_masks(html: str) -> str:
-    """An Image Occlusion card with its masks drawn as boxes over the image; any other card as it is.
-
-    Anki draws the masks on a canvas with its own script, which the preview does not run (it runs no card's
-    script). The shapes that script reads are in the card, sized in fractions of the image: each becomes a
-    box over the image, coloured as Anki colours it. The builder writes rectangles only.
-    """
-    if _IO_CANVAS not in html:
-        return html
-    boxes = []
-    for kind, attributes in _IO_SHAPE.findall(html):
-        data = dict(_DATA.findall(attributes))
-        if data.get("shape") != "rect" or (kind == "cloze-inactive" and data.get("occludeInactive") != "1"):
-            continue
-        try:
-            left, top, width, height = (float(data[key]) for key in ("left", "top", "width", "height"))
-        except (KeyError, ValueError):
-            continue
-        boxes.append(
-            f'<div class="pv-mask pv-mask-{_MASKS[kind]}" data-ordinal="{escape(data.get("ordinal", ""))}" '
-            f'style="left:{left:.2%};top:{top:.2%};width:{width:.2%};height:{height:.2%}"></div>'
-        )
-    html = html.replace(_IO_CONTAINER, '<div id="image-occlusion-container" class="pv-occlusion">', 1)
-    return html.replace(_IO_CANVAS, "".join(boxes), 1)
 
 
 class PreviewError(Exception):
@@ -269,6 +248,7 @@ def _read_package(collection_class: type[Collection], apkg: Path, manifest: Mani
     """Import one package into a throwaway collection and render every card as Anki does."""
     from anki.collection import ImportAnkiPackageRequest
     from anki.consts import MODEL_CLOZE
+    from anki.sound import SoundOrVideoTag
     from anki.import_export_pb2 import ImportAnkiPackageOptions
 
     notes = {note.guid: note for note in manifest.notes}
@@ -293,6 +273,8 @@ def _read_package(collection_class: type[Collection], apkg: Path, manifest: Mani
                 # the page holds that CSS once, in its head.
                 output = card.render_output()
                 styles.add(output.css)
+                q_files = [t.filename for t in output.question_av_tags if isinstance(t, SoundOrVideoTag)]
+                a_files = [t.filename for t in output.answer_av_tags if isinstance(t, SoundOrVideoTag)]
                 cards.append(
                     _Card(
                         deck=col.decks.name(card.did),
@@ -301,13 +283,26 @@ def _read_package(collection_class: type[Collection], apkg: Path, manifest: Mani
                         ord=card.ord,
                         template=template,
                         tags=tuple(sorted(note.tags)),
-                        question=media.inline(_draw_masks(output.question_text)),
-                        answer=media.inline(_draw_masks(output.answer_text)),
+                        question=media.inline(_reviewed(col, note, output.question_text, q_files, True)),
+                        answer=media.inline(_reviewed(col, note, output.answer_text, a_files, False)),
                     )
                 )
         finally:
             col.close()
     return cards
+
+
+def _reviewed(col: Collection, note: Note, html: str, files: Sequence[str], question: bool) -> str:
+    """A rendered side with what Anki's reviewer adds drawn in: masks, the type-in box or comparison, players."""
+    html = draw_masks(html)
+    html = type_answer(
+        html,
+        question=question,
+        field=lambda name: note[name] if name in note else None,
+        # What Anki shows for an answer typed as expected, from its own comparison code.
+        compare=lambda expected: col.compare_answer(expected, expected, True),
+    )
+    return players(html, question=question, files=files)
 
 
 def _face(side: str, classes: str, html: str) -> str:
@@ -341,7 +336,7 @@ def _page(cards: Sequence[_Card], styles: Sequence[str], decks: Sequence[str]) -
     script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode("utf-8")).digest()).decode("ascii")
     # No network at all, and only our own script runs: card HTML cannot carry scripts into the preview.
     policy = (
-        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        "default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'; "
         f"script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'"
     )
     total = f"{len(cards)} of {len(cards)} cards"

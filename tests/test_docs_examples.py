@@ -33,7 +33,8 @@ def test_markdown_example_builds_and_imports(index: int, tmp_path: Path, collect
     (deck / "example.md").write_text(example)
     media = tmp_path / "media"
     media.mkdir()
-    (media / "pipeline.png").write_bytes((FIXTURES / "starter" / "media" / "pipeline.png").read_bytes())
+    for file in (FIXTURES / "starter" / "media").iterdir():
+        (media / file.name).write_bytes(file.read_bytes())
     assert build_deck(tmp_path / "source", media, tmp_path / "dist") == 0
     (apkg,) = (tmp_path / "dist").glob("*.apkg")
     result = import_package(collection, apkg)

@@ -18,6 +18,7 @@ from pygments.formatters import HtmlFormatter
 
 from builder.ids import stable_int
 from builder.kinds import NoteKind
+from builder.notetypes.features import feature_css, features_used
 from builder.notetypes.model import FieldSpec, Notetype, TemplateSpec
 
 
@@ -284,9 +285,11 @@ def stylesheet(code_classes: frozenset[str] = frozenset()) -> str:
 
 
 def deck_stylesheet(notes_fields: Iterable[tuple[str, ...]]) -> str:
-    """The stylesheet for a deck whose notes have these fields."""
+    """The stylesheet for a deck whose notes have these fields: Pygments colours and Markdown features as used."""
     classes: set[str] = set()
+    features: set[str] = set()
     for fields in notes_fields:
         for html in fields:
             classes |= highlight_classes(html)
-    return stylesheet(frozenset(classes))
+        features |= features_used(fields)
+    return stylesheet(frozenset(classes)) + feature_css(frozenset(features))
