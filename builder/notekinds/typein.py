@@ -38,6 +38,19 @@ _MARKUP: Mapping[str, tuple[str, Callable[[Token], str]]] = {
 }
 #: Spaces a learner cannot type (or cannot see): the comparison would fail on a correct answer.
 _ODD_SPACE = re.compile(r"[^\S ]|  ")
+_SPACE_NAMES = {"\t": "a tab", "\xa0": "a non-breaking space", "  ": "two spaces in a row"}
+
+
+def _odd_character(text: str) -> tuple[str, str] | None:
+    """The first character (or pair of spaces) of `text` a learner cannot type as written, and its name."""
+    odd = _ODD_SPACE.search(text)
+    invisible = next((ch for ch in text if unicodedata.category(ch) in ("Cf", "Cc")), None)
+    if odd is not None and (invisible is None or odd.start() < text.index(invisible)):
+        found = odd.group()
+        return found, _SPACE_NAMES.get(found, f"the space character U+{ord(found[0]):04X}")
+    if invisible is not None:
+        return invisible, f"the invisible character U+{ord(invisible):04X}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -128,15 +141,17 @@ def check_answer(note: RawNote, diagnostics: Diagnostics) -> Answer | None:
         )
         return None
     text = "".join(child.content for child in children if child.type in ("text", "code_inline"))
-    odd = _ODD_SPACE.search(text)
-    if odd is not None or any(unicodedata.category(ch) in ("Cf", "Cc") for ch in text):
+    odd = _odd_character(text)
+    if odd is not None:
+        char, what = odd
+        line = source.line_text(inline.map[0] + 1)
         _fail(
             note,
             inline,
-            "",
+            char if char in line else "",
             "E152",
-            "found a tab, a non-breaking, doubled or invisible space in a type-in answer; expected single plain "
-            "spaces, because the learner types plain spaces and the comparison would mark a correct answer wrong",
+            f"found {what} in a type-in answer; expected single plain spaces, because the learner types plain "
+            "spaces and the comparison would mark a correct answer wrong",
             diagnostics,
         )
         return None

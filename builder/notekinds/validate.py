@@ -40,7 +40,13 @@ def _image_occlusion(
             "because Anki occludes one image per note. Move it to a note of its own",
         )
     if text_ordinals or markers or meta_type is NoteKind.TYPEIN:
-        what = "a type-in answer" if meta_type is NoteKind.TYPEIN else "clozes or diagram occlusion markers"
+        what = (
+            "`type: typein`"
+            if meta_type is NoteKind.TYPEIN
+            else "diagram occlusion markers"
+            if markers
+            else "text clozes"
+        )
         diagnostics.error(
             Location(source.path, note.title_line, note.title_col),
             "E163",
