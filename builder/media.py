@@ -11,7 +11,15 @@ from urllib.parse import unquote
 from builder.mediatypes import HEAD, IMAGE_SUFFIXES, SOUND_SUFFIXES, content_problem
 from builder.models import MediaFile
 
-__all__ = ["IMAGE_SUFFIXES", "SOUND_PREFIX", "SOUND_SUFFIXES", "MediaLibrary", "MediaProblem", "media_name", "media_stem"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "SOUND_PREFIX",
+    "SOUND_SUFFIXES",
+    "MediaLibrary",
+    "MediaProblem",
+    "media_name",
+    "media_stem",
+]
 
 #: A reference that starts with this names a sound (`[sound:x.mp3]`, `![[x.mp3]]`), not an image.
 SOUND_PREFIX = "sound:"

@@ -248,8 +248,8 @@ def _read_package(collection_class: type[Collection], apkg: Path, manifest: Mani
     """Import one package into a throwaway collection and render every card as Anki does."""
     from anki.collection import ImportAnkiPackageRequest
     from anki.consts import MODEL_CLOZE
-    from anki.sound import SoundOrVideoTag
     from anki.import_export_pb2 import ImportAnkiPackageOptions
+    from anki.sound import SoundOrVideoTag
 
     notes = {note.guid: note for note in manifest.notes}
     cards: list[_Card] = []
@@ -298,7 +298,7 @@ def _reviewed(col: Collection, note: Note, html: str, files: Sequence[str], ques
     html = type_answer(
         html,
         question=question,
-        field=lambda name: note[name] if name in note else None,
+        field=lambda name: note[name] if name in note else None,  # noqa: SIM401 (an anki Note has no get)
         # What Anki shows for an answer typed as expected, from its own comparison code.
         compare=lambda expected: col.compare_answer(expected, expected, True),
     )

@@ -70,9 +70,7 @@ def draw_masks(html: str) -> str:
     return html.replace(_IO_CANVAS, "".join(boxes), 1)
 
 
-def type_answer(
-    html: str, *, question: bool, field: Callable[[str], str | None], compare: Callable[[str], str]
-) -> str:
+def type_answer(html: str, *, question: bool, field: Callable[[str], str | None], compare: Callable[[str], str]) -> str:
     """`[[type:Field]]` as the reviewer shows it: the input box on the question, Anki's own comparison markup
     (`compare`, given the field's text) on the answer, showing the answer as it is compared."""
 

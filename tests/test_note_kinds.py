@@ -87,7 +87,8 @@ def _tone(path: Path, hertz: int = 440) -> None:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(8000)
-        out.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * hertz * i / 8000))) for i in range(800)))
+        samples = (int(8000 * math.sin(2 * math.pi * hertz * i / 8000)) for i in range(800))
+        out.writeframes(b"".join(struct.pack("<h", sample) for sample in samples))
 
 
 def _project(root: Path) -> Path:

@@ -44,9 +44,11 @@ def _pair(state: StateInline, delimiters: list[Delimiter]) -> None:
         if start.marker != _EQUALS or start.end == -1:
             continue
         end = delimiters[start.end]
-        for index, kind, nesting in ((start.token, "mark_open", 1), (end.token, "mark_close", -1)):
-            token = state.tokens[index]
-            token.type, token.tag, token.nesting, token.markup, token.content = kind, "mark", nesting, "==", ""
+        opening, closing = state.tokens[start.token], state.tokens[end.token]
+        opening.type, opening.nesting = "mark_open", 1
+        closing.type, closing.nesting = "mark_close", -1
+        for token in (opening, closing):
+            token.tag, token.markup, token.content = "mark", "==", ""
         before = state.tokens[end.token - 1]
         if before.type == "text" and before.content == "=":
             lone.append(end.token - 1)

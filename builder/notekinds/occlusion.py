@@ -38,7 +38,8 @@ MAX_LABEL = 80
 
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _MASK = re.compile(
-    r"^c(?P<ordinal>\d+)\s+(?P<shape>[a-z]+)\s*(?P<coords>(?:[^\s\"]+\s*)*?)\s*(?:\"(?P<label>(?:[^\"\\]|\\.)*)\")?\s*$"
+    r"^c(?P<ordinal>\d+)\s+(?P<shape>[a-z]+)\s*(?P<coords>(?:[^\s\"]+\s*)*?)\s*"
+    r"(?:\"(?P<label>(?:[^\"\\]|\\.)*)\")?\s*$"
 )
 _PAIR = re.compile(rf"^(?P<x>{_NUMBER}),(?P<y>{_NUMBER})$")
 _SETTING = re.compile(r"^(?P<key>[a-z]+):\s*(?P<value>.*?)\s*$")
@@ -231,7 +232,7 @@ def _label(reader: _Reader, line: int, text: str, raw: str) -> str | None:
 
 
 def read_fence(source: SourceFile, fence: Token, diagnostics: Diagnostics) -> ImageOcclusion | None:
-    """The fence's image and masks, every problem reported (E154–E159); None when it names no image."""
+    """The fence's image and masks, every problem reported (E154-E159); None when it names no image."""
     assert fence.map is not None
     reader = _Reader(source, fence.map[0] + 2, diagnostics)
     image: tuple[str, Location] | None = None
@@ -256,8 +257,8 @@ def read_fence(source: SourceFile, fence: Token, diagnostics: Diagnostics) -> Im
                     text,
                     stripped,
                     "E154",
-                    f"found `{stripped[:40]}`; expected `image: file.png` (once), `mode: hide-all` or `mode: hide-one`, "
-                    'or a mask such as `c1 rect 0.10 0.20 0.30 0.10 "label"`',
+                    f"found `{stripped[:40]}`; expected `image: file.png` (once), `mode: hide-all` or "
+                    '`mode: hide-one`, or a mask such as `c1 rect 0.10 0.20 0.30 0.10 "label"`',
                 )
             continue
         match = _MASK.match(stripped)

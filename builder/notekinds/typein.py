@@ -78,7 +78,7 @@ def _fail(note: RawNote, block: Token, needle: str, code: str, message: str, dia
 
 
 def check_answer(note: RawNote, diagnostics: Diagnostics) -> Answer | None:
-    """The note's answer, or None with every problem reported (E150–E152)."""
+    """The note's answer, or None with every problem reported (E150-E152)."""
     source = note.source
     inline, rest = split_answer(note)
     if inline is None:
