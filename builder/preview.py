@@ -160,7 +160,7 @@ body.pv-page { margin: 0; background: var(--pv-bg); color: var(--pv-fg);
 .pv-mask-active { background: #ff8e8e; }
 .pv-mask-inactive { background: #ffeba2; }
 .pv-mask-highlight { background: transparent; border: 2px solid #ff8e8e; }
-.pv-mask-highlight.pv-shape-polygon { background: rgba(255, 142, 142, 0.35); }
+.pv-mask-highlight[data-shape="polygon"] { background: rgba(255, 142, 142, 0.35); }
 .pv-player { display: block; max-width: 100%; margin: 0.3em 0; }
 """
 

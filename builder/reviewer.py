@@ -63,8 +63,8 @@ def draw_masks(html: str) -> str:
         if style is None:
             continue
         boxes.append(
-            f'<div class="pv-mask pv-mask-{_MASKS[kind]} pv-shape-{escape(data["shape"])}" '
-            f'data-ordinal="{escape(data.get("ordinal", ""))}" style="{style}"></div>'
+            f'<div class="pv-mask pv-mask-{_MASKS[kind]}" data-ordinal="{escape(data.get("ordinal", ""))}" '
+            f'style="{style}" data-shape="{escape(data["shape"])}"></div>'
         )
     html = html.replace(_IO_CONTAINER, '<div id="image-occlusion-container" class="pv-occlusion">', 1)
     return html.replace(_IO_CANVAS, "".join(boxes), 1)

@@ -289,8 +289,8 @@ def test_preview_shows_the_type_in_box_the_masks_and_players(project: Path, tmp_
     page = write_preview([_build(project)], tmp_path / "preview").read_text(encoding="utf-8")
     assert page.count('<input type="text" id="typeans"') == 2, "one box on the front of each type-in card"
     assert '<div class="pv-typeans"><code id=typeans><span class=typeGood>Macie</span></code></div>' in page
-    assert len(re.findall(r'class="pv-mask pv-mask-active pv-shape-ellipse"', page)) == 1
-    assert len(re.findall(r'class="pv-mask pv-mask-highlight pv-shape-polygon"', page)) == 1
+    assert len(re.findall(r'class="pv-mask pv-mask-active"[^>]*border-radius:50%[^>]*data-shape="ellipse"', page)) == 1
+    assert len(re.findall(r'class="pv-mask pv-mask-highlight"[^>]*clip-path:polygon[^>]*data-shape="polygon"', page)) == 1
     assert re.search(r'<audio class="pv-player" controls preload="none" src="data:audio/mpeg;base64,', page)
     assert re.search(r'<audio class="pv-player" controls preload="none" src="data:audio/wav;base64,', page)
     assert re.search(r'<video class="pv-player" controls preload="none" src="data:video/mp4;base64,', page)
