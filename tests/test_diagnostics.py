@@ -32,8 +32,8 @@ def _deck(tmp_path: Path, case: str) -> Path:
     else:
         (deck / "notes.md").write_text("## What is a token?\n<!-- id: token -->\n\nA unit of text.\n")
     (tmp_path / "media").mkdir()
-    # The starter deck's media, then the case's own (a file whose content does not match its name).
-    for folder in (FIXTURES / "starter" / "media", case_dir / "media"):
+    # The fixture decks' media, then the case's own (a file whose content does not match its name).
+    for folder in (FIXTURES / "starter" / "media", FIXTURES / "notekinds" / "media", case_dir / "media"):
         for file in folder.glob("*") if folder.is_dir() else ():
             shutil.copy(file, tmp_path / "media" / file.name)
     return deck

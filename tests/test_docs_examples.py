@@ -33,8 +33,9 @@ def test_markdown_example_builds_and_imports(index: int, tmp_path: Path, collect
     (deck / "example.md").write_text(example)
     media = tmp_path / "media"
     media.mkdir()
-    for file in (FIXTURES / "starter" / "media").iterdir():
-        (media / file.name).write_bytes(file.read_bytes())
+    for folder in (FIXTURES / "starter" / "media", FIXTURES / "notekinds" / "media"):
+        for file in folder.iterdir():
+            (media / file.name).write_bytes(file.read_bytes())
     assert build_deck(tmp_path / "source", media, tmp_path / "dist") == 0
     (apkg,) = (tmp_path / "dist").glob("*.apkg")
     result = import_package(collection, apkg)

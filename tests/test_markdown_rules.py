@@ -1,7 +1,7 @@
 """The project's Markdown rules (builder/mdrules/), one fixture file each: Markdown in, the field's HTML out.
 
 Each file in fixtures/markdown is in markdown-it's fixture format (a title, then input and expected HTML
-between `.` lines) and is rendered by the builder's own renderer, media resolved in the starter deck's media/,
+between `.` lines) and is rendered by the builder's own renderer, media resolved in fixtures/notekinds/media,
 so the HTML is what a card's field holds.
 """
 
@@ -40,7 +40,7 @@ CASES = [
 
 
 def _render(source: str) -> str:
-    env = {"media": MediaLibrary(FIXTURES / "starter" / "media"), "used": {}, "figures": Figures(), "path": "x.md"}
+    env = {"media": MediaLibrary(FIXTURES / "notekinds" / "media"), "used": {}, "figures": Figures(), "path": "x.md"}
     return _renderer().render(parser().parse(source), parser().options, env)
 
 

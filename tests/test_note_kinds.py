@@ -96,7 +96,7 @@ def _project(root: Path) -> Path:
     deck.mkdir(parents=True)
     (deck / "deck.toml").write_text(DECK_TOML)
     (deck / "kinds.md").write_text(NOTES)
-    shutil.copytree(FIXTURES / "starter" / "media", root / "media")
+    shutil.copytree(FIXTURES / "notekinds" / "media", root / "media")
     _tone(root / "media" / "tone.wav")
     (root / "media" / "clip.mp4").write_bytes(MP4)
     return root
@@ -289,8 +289,10 @@ def test_preview_shows_the_type_in_box_the_masks_and_players(project: Path, tmp_
     page = write_preview([_build(project)], tmp_path / "preview").read_text(encoding="utf-8")
     assert page.count('<input type="text" id="typeans"') == 2, "one box on the front of each type-in card"
     assert '<div class="pv-typeans"><code id=typeans><span class=typeGood>Macie</span></code></div>' in page
-    assert len(re.findall(r'class="pv-mask pv-mask-active"[^>]*border-radius:50%[^>]*data-shape="ellipse"', page)) == 1
-    assert len(re.findall(r'class="pv-mask pv-mask-highlight"[^>]*clip-path:polygon[^>]*data-shape="polygon"', page)) == 1
+    ellipse = r'class="pv-mask pv-mask-active"[^>]*border-radius:50%[^>]*data-shape="ellipse"'
+    polygon = r'class="pv-mask pv-mask-highlight"[^>]*clip-path:polygon[^>]*data-shape="polygon"'
+    assert len(re.findall(ellipse, page)) == 1
+    assert len(re.findall(polygon, page)) == 1
     assert re.search(r'<audio class="pv-player" controls preload="none" src="data:audio/mpeg;base64,', page)
     assert re.search(r'<audio class="pv-player" controls preload="none" src="data:audio/wav;base64,', page)
     assert re.search(r'<video class="pv-player" controls preload="none" src="data:video/mp4;base64,', page)
@@ -302,9 +304,9 @@ def test_media_must_be_what_its_name_says(tmp_path: Path) -> None:
     media = tmp_path / "media"
     media.mkdir()
     _tone(media / "tone.wav")
-    shutil.copy(FIXTURES / "starter" / "media" / "hello.mp3", media / "voice.ogg")
+    shutil.copy(FIXTURES / "notekinds" / "media" / "hello.mp3", media / "voice.ogg")
     (media / "empty.mp3").write_bytes(b"")
-    (tmp_path / "outside.mp3").write_bytes((FIXTURES / "starter" / "media" / "hello.mp3").read_bytes())
+    (tmp_path / "outside.mp3").write_bytes((FIXTURES / "notekinds" / "media" / "hello.mp3").read_bytes())
     (media / "linked.mp3").symlink_to(tmp_path / "outside.mp3")
     library = MediaLibrary(media)
     assert isinstance(library.check("sound:tone.wav"), Path)
@@ -315,7 +317,7 @@ def test_media_must_be_what_its_name_says(tmp_path: Path) -> None:
         ("E160", "found `empty.mp3`, but its content is not MP3 audio (it is empty)"),
         ("E061", "sound path `linked.mp3` leads outside media/ through a symbolic link"),
     ]
-    assert content_problem(".png", (FIXTURES / "starter" / "media" / "pipeline.png").read_bytes()[:64]) is None
+    assert content_problem(".png", (FIXTURES / "notekinds" / "media" / "pipeline.png").read_bytes()[:64]) is None
     assert content_problem(".jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF") is None
     assert content_problem(".webm", b"\x1a\x45\xdf\xa3\x01") is None
     assert content_problem(".mov", MP4[:64]) is None

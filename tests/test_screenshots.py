@@ -42,7 +42,7 @@ NIGHT_MAX_MEAN = 0.5
 #: An image drawn more than this many times its natural size is blown up (huge text, wider than the column).
 MAX_UPSCALE = 1.5
 #: Kinds shot under their own name (the others, like "diagrams", name each shot after its note).
-NAMED_KINDS = tuple(kind.name for kind in KINDS if not kind.every)
+NAMED_KINDS = tuple(kind.name for kind in KINDS if not kind.every and not kind.optional)
 HARNESS_TIMEOUT = 300
 
 

@@ -86,6 +86,7 @@ _MEASURE_JS = """
   })) : [];
   const answer = qa ? ANSWER_START.map((s) => qa.querySelector(s)).find((el) => el) || null : null;
   const canvas = document.getElementById("image-occlusion-canvas");
+  const typeans = qa ? qa.querySelector("#typeans") : null;
   return {
     viewport: [window.innerWidth, window.innerHeight],
     content_height: page.scrollHeight,
@@ -96,6 +97,11 @@ _MEASURE_JS = """
     images: images,
     answer_top: answer ? rect(answer).top : null,
     occlusion_canvas: canvas ? rect(canvas) : null,
+    // The type-in box (question) or Anki's comparison (answer), and the sound buttons Anki draws for [sound:].
+    typeans: typeans ? { tag: typeans.tagName.toLowerCase(), box: rect(typeans), html: typeans.innerHTML,
+      good: typeans.querySelectorAll(".typeGood").length, bad: typeans.querySelectorAll(".typeBad").length,
+      missed: typeans.querySelectorAll(".typeMissed").length } : null,
+    sound_buttons: qa ? Array.from(qa.querySelectorAll("a.replay-button")).map(rect) : [],
     // The deck list: each row's name and its collapse toggle ("+" collapsed, "-" expanded, "" no children).
     deck_rows: Array.from(document.querySelectorAll("tr.deck")).map((row) => {
       const name = row.querySelector("a.deck"), toggle = row.querySelector("a.collapse");
@@ -129,6 +135,8 @@ class Driver:
         self._token = 0
         self._filtered_deck: int = 0
         self._started = 0.0
+        #: The files Anki's player was asked to play since the last card side was shown.
+        self._played: list[str] = []
 
     # The step machine ------------------------------------------------------------------------------------
 
@@ -137,6 +145,7 @@ class Driver:
 
         self._started = time.monotonic()
         self._hook_console()
+        self._hook_player()
         self._script = self.script()
         # A run that stops making progress still writes what it has and quits: the runner reports it.
         self._watchdog = QTimer()
@@ -321,10 +330,15 @@ class Driver:
         if mw.state != "review":
             yield from self._quiet()  # entering the reviewer loads its page
         first_console = len(self.console)
+        self._played = []
         self._show_card(target.card_id)
         for side in ("question", "answer"):
+            self._played = [] if side == "answer" else self._played
             if side == "answer":
                 first_console = len(self.console)
+                if target.typed is not None:
+                    # What the reviewer reads from the box when the learner presses Enter (`_onTypedAnswer`).
+                    mw.reviewer.typedAnswer = target.typed
                 mw.reviewer._showAnswer()
             yield from self._wait_for_card()
             if side in target.sides:
@@ -341,6 +355,8 @@ class Driver:
                     "mode": mode,
                     "size": asdict(size),
                     "reviewer_state": mw.reviewer.state,
+                    "typed": target.typed,
+                    "played": list(self._played),
                 }
                 name = shot_name(mode, size.name, target.label, side)
                 yield from self._capture(name, meta, first_console)
@@ -374,6 +390,21 @@ class Driver:
             "console": self.console[first_console:],
             "other_windows": others,
         }
+
+    # Sound -----------------------------------------------------------------------------------------------
+
+    def _hook_player(self) -> None:
+        """Record what Anki's player is asked to play instead of playing it.
+
+        The harness machine has no mpv, and Anki answers a missing player with a message box over the card;
+        what matters is which files a card plays when it opens, and that is what the player is handed.
+        """
+        from aqt import sound
+
+        def record(tags: list[Any]) -> None:
+            self._played.extend(str(getattr(tag, "filename", tag)) for tag in tags)
+
+        sound.av_player.play_tags = record  # type: ignore[method-assign]
 
     # JavaScript console ----------------------------------------------------------------------------------
 

@@ -91,6 +91,8 @@ def shot_facts(raw: dict[str, Any], media_dir: Path) -> dict[str, Any]:
                 and {k: _round(v, 1) for k, v in page["occlusion_canvas"].items()},
             },
             "deck_rows": page["deck_rows"],
+            "typeans": page.get("typeans"),
+            "sound_buttons": len(page.get("sound_buttons", [])),
             "console": raw["console"],
             "js_errors": [m for m in raw["console"] if m["level"] == "error"],
         }

@@ -67,6 +67,10 @@ class Kind:
     sides: tuple[str, ...] = SIDES
     #: Shoot every matching note (named by its id), not only the first.
     every: bool = False
+    #: A kind a deck may well not have (audio in an exam deck): not reported missing when it is absent.
+    optional: bool = False
+    #: What the driver types into a type-in box before it shows the answer, from the note; None types nothing.
+    typed: Callable[[NoteView], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class Target:
     card_ord: int
     notetype: str
     sides: tuple[str, ...]
+    #: Typed into the type-in box before the answer is shown (the reviewer then compares it); None: nothing.
+    typed: str | None = None
 
 
 # Roles: what a notetype is, from its structure rather than its name (names carry the deck's name).
@@ -94,10 +100,32 @@ def _role(notetype: Mapping[str, Any]) -> str:
     rules: tuple[tuple[str, bool], ...] = (
         ("image-occlusion", notetype.get("originalStockKind") == _IO_KIND or "image-occlusion" in formats),
         ("cloze", notetype.get("type") == 1),
+        ("typein", "{{type:" in formats),
         ("reverse", len(templates) == 2),
         ("basic", len(templates) == 1),
     )
     return next((role for role, holds in rules if holds), "other")
+
+
+_SOUND = re.compile(r"\[sound:([^\]]+)\]")
+_VIDEO = (".3gp", ".mkv", ".mov", ".mp4", ".webm")
+
+
+def _sounds(note: NoteView, video: bool) -> bool:
+    names = _SOUND.findall(" ".join(note.fields.values()))
+    return any(name.lower().endswith(_VIDEO) == video for name in names)
+
+
+def _photo_occlusion(note: NoteView) -> bool:
+    """Image Occlusion on an image from media/ (a screenshot, a photo): its image is no rendered diagram."""
+    return note.role == "image-occlusion" and bool(note.images) and all(not i.engine for i in note.images)
+
+
+def _near_miss(note: NoteView) -> str:
+    """The answer with its first letter's case flipped: one wrong character, so the comparison shows both
+    Anki's marks (typed right, typed wrong, missed)."""
+    answer = html.unescape(re.sub(r"<[^>]+>", "", note.fields.get("Back", ""))).strip()
+    return answer[:1].swapcase() + answer[1:]
 
 
 def _diagram(engine: str) -> Callable[[NoteView], bool]:
@@ -107,6 +135,11 @@ def _diagram(engine: str) -> Callable[[NoteView], bool]:
 #: The kinds of card every run photographs: the first note of each (lowest note id), or with `every` each one.
 #: Add a row for a new kind of note.
 KINDS: tuple[Kind, ...] = (
+    # The specific kinds first: a card is shot once, under the first kind that takes it.
+    Kind("type-in", lambda n: n.role == "typein", typed=_near_miss),
+    Kind("image-occlusion-photo", _photo_occlusion, optional=True),
+    Kind("audio", lambda n: _sounds(n, video=False), optional=True),
+    Kind("video", lambda n: _sounds(n, video=True), optional=True),
     Kind("basic", lambda n: n.role == "basic" and not n.images),
     Kind("reverse-forward", lambda n: n.role == "reverse" and not n.images, card_ord=0),
     Kind("reverse-backward", lambda n: n.role == "reverse" and not n.images, card_ord=1),
@@ -191,23 +224,36 @@ def choose(
     missing: list[str] = []
     taken: set[int] = set()
 
-    def add(label: str, kind: str, note: NoteView, card_ord: int, sides: tuple[str, ...], again: bool = False) -> None:
+    def add(
+        label: str,
+        kind: str,
+        note: NoteView,
+        card_ord: int,
+        sides: tuple[str, ...],
+        again: bool = False,
+        typed: str | None = None,
+    ) -> None:
         card_id = note.card_ids[card_ord]
         if card_id in taken and not again:
             return
         taken.add(card_id)
         origin = note.origin
         stable, source = (origin.stable_id, origin.source) if origin else (None, None)
-        targets.append(Target(label, kind, note.note_id, stable, source, card_id, card_ord, note.notetype, sides))
+        targets.append(
+            Target(label, kind, note.note_id, stable, source, card_id, card_ord, note.notetype, sides, typed)
+        )
 
     for kind in KINDS:
         if wanted and kind.name not in wanted:
             continue
         found = [n for n in notes if kind.matches(n) and kind.card_ord in n.card_ids]
-        if not found:
+        if not found and not kind.optional:
             missing.append(kind.name)
-        for note in found if kind.every else found[:1]:
-            add(_name(note) if kind.every else kind.name, kind.name, note, kind.card_ord, kind.sides)
+        # A card an earlier kind took leaves this kind its next note, so each kind still gets a shot.
+        fresh = [n for n in found if n.card_ids[kind.card_ord] not in taken] or found
+        for note in found if kind.every else fresh[:1]:
+            typed = kind.typed(note) if kind.typed else None
+            add(_name(note) if kind.every else kind.name, kind.name, note, kind.card_ord, kind.sides, typed=typed)
     if not wanted:
         shot_notetypes = {t.notetype for t in targets}
         for note in notes:
