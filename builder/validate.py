@@ -189,9 +189,7 @@ def _check_tokens(note: RawNote, media: MediaLibrary, diagnostics: Diagnostics) 
     return images
 
 
-def _report_rule(
-    note: RawNote, token: Token, block: Token, cursors: dict[int, int], diagnostics: Diagnostics
-) -> None:
+def _report_rule(note: RawNote, token: Token, block: Token, cursors: dict[int, int], diagnostics: Diagnostics) -> None:
     """What a Markdown rule (builder.mdrules) has to say about one of its tokens, where it is written."""
     finding = mdrules.CHECKS[token.type](token)
     if finding is not None:
