@@ -162,6 +162,10 @@ body.pv-page { margin: 0; background: var(--pv-bg); color: var(--pv-fg);
 .pv-mask-highlight { background: transparent; border: 2px solid #ff8e8e; }
 .pv-mask-highlight[data-shape="polygon"] { background: rgba(255, 142, 142, 0.35); }
 .pv-player { display: block; max-width: 100%; margin: 0.3em 0; }
+/* Anki's reviewer colours for the type-in comparison (its reviewer.scss), below the card's night-mode ones. */
+:where(.pv-typeans) .typeGood { background: #afa; color: black; }
+:where(.pv-typeans) .typeBad { background: #faa; color: black; }
+:where(.pv-typeans) .typeMissed { background: #ccc; color: black; }
 """
 
 
