@@ -114,7 +114,6 @@ def _notes_per_domain(col: Collection) -> Counter[str]:
     return counts
 
 
-@pytest.mark.xfail(strict=False, reason="until 1.1.0 content lands")
 def test_domain_shares_follow_the_exam_weights(aws: Collection) -> None:
     counts = _notes_per_domain(aws)
     total = sum(counts.values())
@@ -123,7 +122,6 @@ def test_domain_shares_follow_the_exam_weights(aws: Collection) -> None:
     assert off == {}, f"domain shares (share %, exam weight %) more than {SHARE_TOLERANCE} points off"
 
 
-@pytest.mark.xfail(strict=False, reason="until 1.1.0 content lands")
 def test_at_least_550_real_notes(aws: Collection) -> None:
     assert sum(_notes_per_domain(aws).values()) >= MIN_NOTES
 
