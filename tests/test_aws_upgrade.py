@@ -183,8 +183,15 @@ def upgrade_from_release(
     assert list(second.log.missing_notetype) == []
     assert col.note_count() == len(set(old) | set(new)), "one note per id: no copy beside the learner's note"
 
-    notetypes = sorted((m.id, m.name) for m in col.models.all_names_and_ids())
-    assert notetypes == before_notetypes, "no notetype added, duplicated or forked"
+    # A later version may bring a notetype of a new kind (1.1.0 brings Type-in), but every notetype the learner
+    # had keeps its id and name, and none appears twice (a forked copy would carry the same name).
+    before_types = dict(before_notetypes)
+    after_types = {m.id: m.name for m in col.models.all_names_and_ids()}
+    assert {k: after_types.get(k) for k in before_types} == before_types, "every notetype is kept, by id and name"
+    declared = {(int(str(v["id"])), name) for name, v in json.loads(new_json.read_text())["notetypes"].items()}
+    added = {(k, v) for k, v in after_types.items() if k not in before_types}
+    assert added <= declared, "only the new version's own new notetypes are added"
+    assert len(set(after_types.values())) == len(after_types), "no notetype duplicated or forked"
     decks = {d.id: d.name for d in col.decks.all_names_and_ids()}
     assert {k: decks.get(k) for k in before_decks} == before_decks, "every deck the learner had is still there"
     assert len(set(decks.values())) == len(decks)
