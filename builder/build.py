@@ -15,6 +15,7 @@ from builder.history import Release, plan_release
 from builder.manifest import RELEASES_DIR, ManifestError, dumps, previous_release
 from builder.notecache import NoteCache
 from builder.options import Options
+from builder.outputs import output_lock, staged_outputs
 from builder.package import atomic_output, write_apkg
 from builder.source import display_path
 
@@ -58,19 +59,34 @@ def build(options: Options, diagnostics: Diagnostics, cache: NoteCache | None = 
         releases = [_plan(compiled, diagnostics) for compiled in decks]
     if diagnostics.errors:
         raise BuildFailed(diagnostics.sorted())
+    try:
+        return _write_outputs(options, [release for release in releases if release is not None])
+    except OSError as exc:
+        where = Path(exc.filename).name if isinstance(exc.filename, str) else "a file"
+        diagnostics.error(
+            Location(display_path(options.out)),
+            "E132",
+            f"cannot write {where} in the output folder: {exc.strerror or exc}; expected a writable folder with "
+            "room for the packages. Nothing in it was changed. Free some space, fix its permissions or pass "
+            "another --out",
+        )
+        raise BuildFailed(diagnostics.sorted()) from None
+
+
+def _write_outputs(options: Options, releases: list[Release]) -> list[Output]:
+    """Every deck's package and manifest, replacing the old ones all together (builder.outputs)."""
+    timer = options.timer
     outputs = []
-    for release in releases:
-        assert release is not None
-        deck = release.deck
-        stem = f"{deck.slug}-{deck.config.version}"
-        target = options.out / f"{stem}.apkg"
-        epoch = max([*release.mods.values(), *release.notetype_mods.values()], default=0)
-        with timer.stage("package"):
-            cards = write_apkg(deck, target, epoch, release.mods, release.notetype_mods)
-        manifest_path = options.out / f"{stem}.json"
-        with timer.stage("manifest"), atomic_output(manifest_path) as temp:
-            temp.write_text(dumps(release.manifest), encoding="utf-8")
-        outputs.append(Output(release, target, manifest_path, cards))
+    with staged_outputs(options.out) as staging:
+        for release in releases:
+            deck = release.deck
+            stem = f"{deck.slug}-{deck.config.version}"
+            epoch = max([*release.mods.values(), *release.notetype_mods.values()], default=0)
+            with timer.stage("package"):
+                cards = write_apkg(deck, staging.path(f"{stem}.apkg"), epoch, release.mods, release.notetype_mods)
+            with timer.stage("manifest"), atomic_output(staging.path(f"{stem}.json")) as temp:
+                temp.write_text(dumps(release.manifest), encoding="utf-8")
+            outputs.append(Output(release, options.out / f"{stem}.apkg", options.out / f"{stem}.json", cards))
     return outputs
 
 
@@ -120,9 +136,11 @@ def release_files(options: Options, outputs: list[Output], diagnostics: Diagnost
         return []
     sums = options.out / "SHA256SUMS"
     files = sorted([o.path for o in outputs] + [o.manifest for o in outputs], key=lambda p: p.name)
-    with atomic_output(sums) as temp:
-        temp.write_text("".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in files))
     notes = options.out / "RELEASE_NOTES.md"
-    with atomic_output(notes) as temp:
-        temp.write_text("\n".join(sections))
+    # Under the output lock: another build must not replace the packages while they are summed.
+    with output_lock(options.out):
+        with atomic_output(sums) as temp:
+            temp.write_text("".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in files))
+        with atomic_output(notes) as temp:
+            temp.write_text("\n".join(sections))
     return [sums, notes]

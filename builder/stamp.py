@@ -24,6 +24,7 @@ from builder.diagnostics import Diagnostic
 from builder.epoch import EpochError, source_date_epoch
 from builder.fingerprint import builder_fingerprint
 from builder.options import Options
+from builder.outputs import STAGING_PREFIX, output_lock, recover
 
 SUBDIR = "stamps"
 _MAGIC = "deckforge-stamp-v1"
@@ -67,6 +68,8 @@ def _sha256(path: Path) -> str | None:
 class Stamp:
     record_path: Path
     digest: str
+    #: The output folder: what a killed build left there is cleaned up even when nothing needs building.
+    out: Path
 
     @classmethod
     def for_build(cls, options: Options, command: str) -> Stamp | None:
@@ -91,7 +94,7 @@ class Stamp:
 
             digest.update(f"plantuml={PlantUMLEngine().version()}\0".encode())
         key = hashlib.sha256(os.fsencode(f"{command}\0{options.out.resolve()}")).hexdigest()
-        return cls(entry_path(cache_root() / SUBDIR, key, ".json"), digest.hexdigest())
+        return cls(entry_path(cache_root() / SUBDIR, key, ".json"), digest.hexdigest(), options.out)
 
     def replay(self) -> Replay | None:
         """The report of the last build if nothing it read or wrote has changed since; else None."""
@@ -106,9 +109,13 @@ class Stamp:
                 if _sha256(Path(name)) != sha:
                     return None
             diagnostics = tuple(Diagnostic.from_dict(d) for d in record["diagnostics"])
-            return Replay(str(record["stdout"]), diagnostics)
+            replay = Replay(str(record["stdout"]), diagnostics)
         except (ValueError, KeyError, TypeError):
             return None
+        if any(self.out.glob(STAGING_PREFIX + "*")) or any(self.out.glob(".*.tmp")):
+            with output_lock(self.out):
+                recover(self.out)
+        return replay
 
     def record(self, outputs: Sequence[Path], stdout: str, diagnostics: Sequence[Diagnostic]) -> None:
         written = {str(path.resolve()): _sha256(path) for path in outputs}
