@@ -26,15 +26,31 @@ class Output:
     path: Path
     manifest: Path
     cards: int
+    #: Why this package is not a release build (builder.epoch), or None.
+    unreleased: str | None = None
 
 
-def _plan(compiled: CompiledDeck, diagnostics: Diagnostics) -> Release | None:
+@dataclass(frozen=True)
+class _Planned:
+    release: Release
+    unreleased: str | None
+
+
+def _plan(compiled: CompiledDeck, media: Path, diagnostics: Diagnostics) -> _Planned | None:
     deck, folder = compiled.deck, compiled.source.folder
     try:
-        epoch = source_date_epoch(folder)
+        epoch = source_date_epoch(folder, media)
     except EpochError as exc:
         diagnostics.error(Location(display_path(folder)), "E090", str(exc))
         return None
+    if epoch.unreleased is not None:
+        diagnostics.warning(
+            Location(display_path(folder)),
+            "W130",
+            f"this is not a release build of {deck.slug}: {epoch.unreleased}. Notes changed since the last "
+            f"release get mod {epoch.value} (the time of the newest change) so that Anki takes the edit; "
+            "expected a clean commit for a release. Commit the changes (or set SOURCE_DATE_EPOCH) to release",
+        )
     try:
         found = previous_release(folder, deck.config.version)
     except ManifestError as exc:
@@ -45,7 +61,8 @@ def _plan(compiled: CompiledDeck, diagnostics: Diagnostics) -> Release | None:
         )
         return None
     links = EditLinks.for_deck(deck.config, deck.slug, folder)
-    return plan_release(deck, found[1] if found else None, compiled.source.config, epoch.value, diagnostics, links)
+    release = plan_release(deck, found[1] if found else None, compiled.source.config, epoch.value, diagnostics, links)
+    return _Planned(release, epoch.unreleased)
 
 
 def build(options: Options, diagnostics: Diagnostics, cache: NoteCache | None = None) -> list[Output]:
@@ -56,11 +73,11 @@ def build(options: Options, diagnostics: Diagnostics, cache: NoteCache | None = 
     timer = options.timer
     decks = compile_decks(options, diagnostics, cache)
     with timer.stage("history"):
-        releases = [_plan(compiled, diagnostics) for compiled in decks]
+        planned = [_plan(compiled, options.media, diagnostics) for compiled in decks]
     if diagnostics.errors:
         raise BuildFailed(diagnostics.sorted())
     try:
-        return _write_outputs(options, [release for release in releases if release is not None])
+        return _write_outputs(options, [plan for plan in planned if plan is not None])
     except OSError as exc:
         where = Path(exc.filename).name if isinstance(exc.filename, str) else "a file"
         diagnostics.error(
@@ -73,12 +90,13 @@ def build(options: Options, diagnostics: Diagnostics, cache: NoteCache | None = 
         raise BuildFailed(diagnostics.sorted()) from None
 
 
-def _write_outputs(options: Options, releases: list[Release]) -> list[Output]:
+def _write_outputs(options: Options, planned: list[_Planned]) -> list[Output]:
     """Every deck's package and manifest, replacing the old ones all together (builder.outputs)."""
     timer = options.timer
     outputs = []
     with staged_outputs(options.out) as staging:
-        for release in releases:
+        for plan in planned:
+            release = plan.release
             deck = release.deck
             stem = f"{deck.slug}-{deck.config.version}"
             epoch = max([*release.mods.values(), *release.notetype_mods.values()], default=0)
@@ -86,7 +104,8 @@ def _write_outputs(options: Options, releases: list[Release]) -> list[Output]:
                 cards = write_apkg(deck, staging.path(f"{stem}.apkg"), epoch, release.mods, release.notetype_mods)
             with timer.stage("manifest"), atomic_output(staging.path(f"{stem}.json")) as temp:
                 temp.write_text(dumps(release.manifest), encoding="utf-8")
-            outputs.append(Output(release, options.out / f"{stem}.apkg", options.out / f"{stem}.json", cards))
+            apkg, manifest = options.out / f"{stem}.apkg", options.out / f"{stem}.json"
+            outputs.append(Output(release, apkg, manifest, cards, plan.unreleased))
     return outputs
 
 
@@ -99,8 +118,25 @@ def report_outputs(outputs: list[Output]) -> str:
     )
 
 
-def record(options: Options, outputs: list[Output]) -> list[Path]:
+def refuse_unreleased(options: Options, outputs: list[Output], command: str, diagnostics: Diagnostics) -> bool:
+    """E133 for every package that is not a release build; whether there was any."""
+    for output in outputs:
+        if output.unreleased is not None:
+            deck = output.release.deck
+            diagnostics.error(
+                Location(display_path(options.source / deck.slug)),
+                "E133",
+                f"`{command}` needs a release build of {deck.slug}, but {output.unreleased}; expected a clean "
+                "commit, because a release must build to the same bytes from its tag. Commit the changes, "
+                "then run it again",
+            )
+    return any(output.unreleased is not None for output in outputs)
+
+
+def record(options: Options, outputs: list[Output], diagnostics: Diagnostics) -> list[Path]:
     """Keep each built manifest as `source/<deck>/releases/<version>.json`: the baseline for the next release."""
+    if refuse_unreleased(options, outputs, "record", diagnostics):
+        return []
     written = []
     for output in outputs:
         deck = output.release.deck
@@ -113,6 +149,8 @@ def record(options: Options, outputs: list[Output]) -> list[Path]:
 
 def release_files(options: Options, outputs: list[Output], diagnostics: Diagnostics) -> list[Path]:
     """SHA256SUMS and RELEASE_NOTES.md for a tagged release; every manifest must already be recorded."""
+    if refuse_unreleased(options, outputs, "release", diagnostics):
+        return []
     sections = []
     for output in outputs:
         release = output.release

@@ -84,7 +84,7 @@ class Stamp:
         if options.source.is_dir():
             for folder in sorted(p for p in options.source.iterdir() if (p / "deck.toml").is_file()):
                 try:
-                    epoch = source_date_epoch(folder)
+                    epoch = source_date_epoch(folder, options.media)
                 except EpochError:
                     return None
                 digest.update(f"epoch:{folder.name}={epoch.value}\0".encode())
