@@ -17,7 +17,7 @@ from builder.diagrams.base import (
     EngineMissingError,
 )
 from builder.diagrams.cache import DiagramCache, cache_key
-from builder.diagrams.sanitize import sanitize_svg
+from builder.sanitize.svg import sanitize_svg
 from builder.progress import Progress
 
 SYNTAX = "D001"
