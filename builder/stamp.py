@@ -98,6 +98,10 @@ class Stamp:
 
     def replay(self) -> Replay | None:
         """The report of the last build if nothing it read or wrote has changed since; else None."""
+        # What a killed build left is finished or removed first, so the outputs compared are the real ones.
+        if any(self.out.glob(STAGING_PREFIX + "*")) or any(self.out.glob(".*.tmp")):
+            with output_lock(self.out):
+                recover(self.out)
         body = read_entry(self.record_path, _MAGIC)
         if body is None:
             return None
@@ -109,13 +113,9 @@ class Stamp:
                 if _sha256(Path(name)) != sha:
                     return None
             diagnostics = tuple(Diagnostic.from_dict(d) for d in record["diagnostics"])
-            replay = Replay(str(record["stdout"]), diagnostics)
+            return Replay(str(record["stdout"]), diagnostics)
         except (ValueError, KeyError, TypeError):
             return None
-        if any(self.out.glob(STAGING_PREFIX + "*")) or any(self.out.glob(".*.tmp")):
-            with output_lock(self.out):
-                recover(self.out)
-        return replay
 
     def record(self, outputs: Sequence[Path], stdout: str, diagnostics: Sequence[Diagnostic]) -> None:
         written = {str(path.resolve()): _sha256(path) for path in outputs}

@@ -42,8 +42,6 @@ CONFIG: dict[str, object] = {
     "htmlLabels": False,
     "securityLevel": "strict",
     "themeCSS": THEME_CSS,
-    # A Gantt chart draws a line at today's date: the same source would give other bytes every day.
-    "gantt": {"todayMarker": "off"},
 }
 
 #: Run before every render, in the renderer's JavaScript context: Math.random seeded afresh (gitGraph names
@@ -97,12 +95,14 @@ print(json.dumps({"svg": svg}))
 """
 
 _LINE = re.compile(r"\bon line (\d+)")
+#: A Gantt diagram: its first statement (after blank lines, %% comments and a front-matter or init block).
+_GANTT = re.compile(r"^(?:\s*(?:%%[^\n]*)?\n)*\s*(?:---\n.*?\n---\s*\n(?:\s*\n)*)?\s*gantt\b", re.DOTALL)
 _NOISE_PREFIXES = ("Mermaid rendering failed:", "Error:", "UnknownDiagramError:")
 
 
 class MermaidEngine:
     name = "mermaid"
-    options = json.dumps({"config": CONFIG, "prelude": DETERMINISM_JS, "theme": THEME}, sort_keys=True)
+    options = json.dumps({"config": CONFIG, "gantt": "todayMarker off", "prelude": DETERMINISM_JS, "theme": THEME}, sort_keys=True)
 
     def version(self) -> str:
         return package_version(DISTRIBUTION) or "missing"
@@ -113,6 +113,10 @@ class MermaidEngine:
         return None
 
     def render(self, source: str, *, timeout: float) -> str:
+        if _GANTT.match(source):
+            # A Gantt chart draws a line at today's date; Mermaid reads the switch from the diagram only. Last,
+            # so it wins over the author's own and no line number before it moves.
+            source = f"{source.rstrip()}\ntodayMarker off\n"
         request = json.dumps({"config": CONFIG, "prelude": DETERMINISM_JS, "source": source, "theme": THEME})
         # -P: a file named like a module in the build's working directory must not shadow mermaidx.
         result = run_process(

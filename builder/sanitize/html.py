@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -74,7 +75,22 @@ def inspect_fragment(html: str) -> Inspection:
     """Every element, attribute, URL and style in `html` the policy would remove, with its line and column."""
     found = Inspection()
     _walk(_parse(html).root, found)
+    # A fragment parser merges these into the page's own elements (a <body onload> sets the card's handler),
+    # so they never appear in the parsed fragment: find the tags themselves.
+    for match in _PAGE_TAG.finditer(html):
+        line = html.count("\n", 0, match.start()) + 1
+        col = match.start() - (html.rfind("\n", 0, match.start()) + 1) + 1
+        name = match.group(1).lower()
+        found.findings.append(
+            Finding(
+                ELEMENT, Verdict.ERROR, f"found a `<{name}>` tag; expected none, because it changes the page the "
+                "card is shown in (its attributes land on Anki's own page). Remove it", line, col, f"<{name}",
+            )
+        )  # fmt: skip
     return found
+
+
+_PAGE_TAG = re.compile(r"<(html|head|body)(?=[\s/>])", re.IGNORECASE)
 
 
 def _children(node: Node) -> Iterator[Node]:
