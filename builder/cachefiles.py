@@ -2,9 +2,9 @@
 
 Every cache of the builder (rendered diagrams, compiled note files) stores its entries this way. An entry is
 written to a temporary file and moved into place with os.replace, so concurrent builds never see half of one.
-It starts with a line naming its format, its own key and the sha256 of the rest, so an entry that is truncated,
-edited, written by another format version or copied under another key reads as a miss, and the caller computes (and writes) it again. Failing to
-write (read-only or full disk) only costs the work next time.
+It starts with a line naming its format, its own key and the sha256 of the rest, so an entry that is
+truncated, edited, written by another format version or copied under another key reads as a miss, and the
+caller computes (and writes) it again. Failing to write (read-only or full disk) only costs the work next time.
 """
 
 from __future__ import annotations

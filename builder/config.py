@@ -178,12 +178,11 @@ def _load_yaml(where: Embedded, code: str, what: str, diagnostics: Diagnostics) 
 
 DECK_FIELDS = {
     "name": (
-        'a non-empty name whose `::` parts are not empty, have no spaces at their ends and no control characters, '
+        "a non-empty name whose `::` parts are not empty, have no spaces at their ends and no control characters, "
         'and is not `Default`, e.g. name = "AWS Certified AI Practitioner"'
     ),
     "id": (
-        "a fixed whole number from 2 to 2^53-1 that never changes (1 is Anki's Default deck), "
-        "e.g. id = 1733059200001"
+        "a fixed whole number from 2 to 2^53-1 that never changes (1 is Anki's Default deck), e.g. id = 1733059200001"
     ),
     "version": 'a semantic version, e.g. version = "1.2.0"',
     "description": "a string shown on the deck overview screen",

@@ -12,18 +12,18 @@ from builder.alttext import diagram_alt, heading_text
 from builder.diagnostics import Diagnostics, Location
 from builder.diagrams import ENGINES
 from builder.diagrams.base import DiagramError
+from builder.diagrams.cache import DiagramCache
 from builder.diagrams.confine import CODE as CONFINE_CODE
 from builder.diagrams.confine import includes
 from builder.diagrams.confine import message as include_message
-from builder.diagrams.cache import DiagramCache
 from builder.diagrams.fence import parse_fence_info
 from builder.diagrams.legibility import SvgFacts, measure_or_none
 from builder.diagrams.occlusion import Mask, OcclusionLabel, find_label_boxes, strip_markers
 from builder.diagrams.runner import DiagramDiagnostic, DiagramRequest, RenderedDiagram, render_all
 from builder.models import NoteKind
 from builder.parse import RawNote
-from builder.sanitize.policy import Verdict
 from builder.progress import interactive
+from builder.sanitize.policy import Verdict
 from builder.validate import diagram_fences, fence_language
 
 #: Where a diagram sits: the note file as shown in diagnostics, and the line of its opening fence.

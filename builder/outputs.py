@@ -72,7 +72,7 @@ def recover(out: Path) -> None:
         for name in names:
             new = staging / "new" / name
             if new.is_file():
-                os.replace(new, out / name)
+                new.replace(out / name)
         shutil.rmtree(staging, ignore_errors=True)
     for leftover in out.glob(_TMP_GLOB):
         if leftover.is_file():
@@ -108,9 +108,9 @@ class Staging:
                 target = self.out / name
                 had_old = target.exists() or target.is_symlink()
                 if had_old:
-                    os.replace(target, old / name)
+                    target.replace(old / name)
                 moved.append((name, had_old))
-                os.replace(new / name, target)
+                (new / name).replace(target)
         except BaseException:
             self._roll_back(moved)
             raise
@@ -121,9 +121,9 @@ class Staging:
         for name, had_old in reversed(moved):
             target = self.out / name
             if not (self.folder / "new" / name).exists() and target.is_file():
-                os.replace(target, self.folder / "new" / name)
+                target.replace(self.folder / "new" / name)
             if had_old:
-                os.replace(self.folder / "old" / name, target)
+                (self.folder / "old" / name).replace(target)
 
 
 @contextlib.contextmanager

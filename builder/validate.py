@@ -234,10 +234,10 @@ def _check_token(
     elif kind in ("html_block", "html_inline"):
         _check_html(note, token, block, media, images, cursors, diagnostics)
     elif kind == "link_open":
-        problem = link_problem(str(token.attrs.get("href", "")))
-        if problem is not None:
+        bad_link = link_problem(str(token.attrs.get("href", "")))
+        if bad_link is not None:
             location, length = _find_in_lines(note.source, block, "](", cursors)
-            diagnostics.error(location, "E073", f"found {problem}. Remove it or link to a web page", length)
+            diagnostics.error(location, "E073", f"found {bad_link}. Remove it or link to a web page", length)
 
 
 def _html_origin(source: SourceFile, token: Token, block: Token, cursors: dict[int, int]) -> Location:

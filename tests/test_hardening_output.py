@@ -306,7 +306,9 @@ def test_subdeck_paths_anki_would_rewrite_are_refused(tmp_path: Path, subdeck: s
 def test_accepted_names_arrive_as_named(tmp_path: Path, collection: Collection) -> None:
     work = _case(tmp_path, "16-deck-id-1-is-anki-default")
     (work / "source" / "fuzz" / "deck.toml").write_text('name = "Fuzz Deck::Part 1"\nid = 42\nversion = "1.0.0"\n')
-    (work / "source" / "fuzz" / "a.md").write_text("---\ndeck: Sub deck\n---\n## What is X?\n<!-- id: x-one -->\n\nA.\n")
+    (work / "source" / "fuzz" / "a.md").write_text(
+        "---\ndeck: Sub deck\n---\n## What is X?\n<!-- id: x-one -->\n\nA.\n"
+    )
     result = _run(work, "build", "--source", "source", "--media", "media", "--out", "dist")
     assert result.returncode == 0, result.stderr
     import_package(collection, work / "dist" / "fuzz-1.0.0.apkg")

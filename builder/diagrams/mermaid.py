@@ -102,7 +102,9 @@ _NOISE_PREFIXES = ("Mermaid rendering failed:", "Error:", "UnknownDiagramError:"
 
 class MermaidEngine:
     name = "mermaid"
-    options = json.dumps({"config": CONFIG, "gantt": "todayMarker off", "prelude": DETERMINISM_JS, "theme": THEME}, sort_keys=True)
+    options = json.dumps(
+        {"config": CONFIG, "gantt": "todayMarker off", "prelude": DETERMINISM_JS, "theme": THEME}, sort_keys=True
+    )
 
     def version(self) -> str:
         return package_version(DISTRIBUTION) or "missing"

@@ -17,8 +17,8 @@ from builder.diagrams.base import (
     EngineMissingError,
 )
 from builder.diagrams.cache import DiagramCache, cache_key
-from builder.sanitize.svg import SvgRemoval, sanitize_svg_report
 from builder.progress import Progress
+from builder.sanitize.svg import SvgRemoval, sanitize_svg_report
 
 SYNTAX = "D001"
 ENGINE_MISSING = "D002"

@@ -147,8 +147,9 @@ def _attributes(element: Element, name: str, line: int, col: int, found: Inspect
                 add(code, Verdict.ERROR, f"found {what} on `<{name}>`; expected plain CSS without url(), "
                     "expression() or @import, because a card must not load anything. Remove it")  # fmt: skip
             if report.dropped:
-                add(UNKNOWN_ATTRIBUTE, Verdict.WARNING, f"found the CSS {', '.join(report.dropped)} on `<{name}>`, "
-                    "which was removed; expected text and box styles such as color, font-weight or text-align")  # fmt: skip
+                dropped = ", ".join(report.dropped)
+                add(UNKNOWN_ATTRIBUTE, Verdict.WARNING, f"found the CSS {dropped} on `<{name}>`, which was "
+                    "removed; expected text and box styles such as color, font-weight or text-align")  # fmt: skip
         elif attr in URL_ATTRIBUTES and (name, attr) not in (("a", "href"), ("img", "src")):
             scheme = url_scheme(value)
             if scheme in ("http", "https", "//"):

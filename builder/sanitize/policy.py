@@ -117,8 +117,10 @@ _URL_IGNORED = re.compile(r"[\t\n\r]")
 
 def url_scheme(value: str) -> str | None:
     """The scheme a browser would see in `value` (already entity-decoded), lowercased; None if relative."""
-    cleaned = _URL_IGNORED.sub("", value).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11"
-                                                 "\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+    cleaned = _URL_IGNORED.sub("", value).strip(
+        "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11"
+        "\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f "
+    )
     if cleaned.startswith("//") or cleaned.startswith("\\\\"):
         return "//"
     match = _SCHEME.match(cleaned)

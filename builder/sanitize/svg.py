@@ -9,6 +9,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from builder.diagrams.base import DiagramError
+from builder.diagrams.svgxml import (
+    SVG_NS,
+    XHTML_NS,
+    XLINK_NS,
+    XML_NS,
+    parse_svg,
+    parse_viewbox,
+    serialize,
+    split_tag,
+)
 from builder.sanitize.policy import (
     ACTIVE_URL,
     CSS_ACTIVE,
@@ -26,16 +36,6 @@ from builder.sanitize.policy import (
     css_unescape,
     internal_or_safe_data,
     url_scheme,
-)
-from builder.diagrams.svgxml import (
-    SVG_NS,
-    XHTML_NS,
-    XLINK_NS,
-    XML_NS,
-    parse_svg,
-    parse_viewbox,
-    serialize,
-    split_tag,
 )
 
 MAX_BYTES = 2 * 1024 * 1024
