@@ -73,8 +73,11 @@ def _newest(paths: list[Path]) -> tuple[int, Path] | None:
 def _changed(folder: Path, media: Path | None) -> list[Path]:
     """Files under the deck folder (but not its releases/) and the media folder that differ from the commit."""
     top = _git(folder, "rev-parse", "--show-toplevel")
+    if top is None:
+        return []
     specs = [str(folder.resolve()), f":(exclude){(folder / RELEASES).resolve()}"]
-    if media is not None and media.is_dir():
+    # A media folder outside this repository is not git's to judge (and git would refuse the whole query).
+    if media is not None and media.is_dir() and media.resolve().is_relative_to(Path(top).resolve()):
         specs.append(str(media.resolve()))
     try:
         result = subprocess.run(
@@ -86,7 +89,7 @@ def _changed(folder: Path, media: Path | None) -> list[Path]:
         )
     except (OSError, subprocess.TimeoutExpired):
         return []
-    if top is None or result.returncode != 0:
+    if result.returncode != 0:
         return []
     entries = result.stdout.split(b"\0")
     paths: list[Path] = []
