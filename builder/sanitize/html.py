@@ -14,6 +14,7 @@ import contextvars
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Literal
 
 from justhtml import JustHTML, SanitizationPolicy, UrlPolicy, UrlRule
 from justhtml.dom import Element, Node
@@ -75,6 +76,7 @@ def inspect_fragment(html: str) -> Inspection:
     """Every element, attribute, URL and style in `html` the policy would remove, with its line and column."""
     found = Inspection()
     _walk(_parse(html).root, found)
+    _cross_check(html, found)
     # A fragment parser merges these into the page's own elements (a <body onload> sets the card's handler),
     # so they never appear in the parsed fragment: find the tags themselves.
     for match in _PAGE_TAG.finditer(html):
@@ -88,6 +90,27 @@ def inspect_fragment(html: str) -> Inspection:
             )
         )  # fmt: skip
     return found
+
+
+def _cross_check(html: str, found: Inspection) -> None:
+    """Anything the enforcing sanitiser would remove where the walk above reported nothing, as a warning.
+
+    The two follow the same tables, so this should find nothing; it makes sure no removal is ever silent.
+    """
+    with _resolving(lambda src: src):
+        JustHTML(html, fragment=True, sanitize=True, policy=_COLLECTING, track_node_locations=True)
+    reported = {(f.line, f.col) for f in found.findings}
+    for error in _COLLECTING.collected_security_errors():
+        where = (error.line or 1, error.column or 1)
+        if error.message == "Dropped comment" or where in reported:
+            continue  # a comment shows nothing on the card either way
+        found.findings.append(
+            Finding(
+                UNKNOWN_ATTRIBUTE, Verdict.WARNING, f"found markup the content policy removes ({error.message}); "
+                "expected plain formatting. Rewrite it so that it shows as intended", *where,
+            )
+        )  # fmt: skip
+        reported.add(where)
 
 
 _PAGE_TAG = re.compile(r"<(html|head|body)(?=[\s/>])", re.IGNORECASE)
@@ -194,25 +217,33 @@ def _url_filter(tag: str, attr: str, value: str) -> str | None:
     return value
 
 
-_POLICY = SanitizationPolicy(
-    allowed_tags=sorted(HTML_TAGS),
-    allowed_attributes={tag: sorted(attrs) for tag, attrs in HTML_ATTRIBUTES.items()},
-    url_policy=UrlPolicy(
-        default_handling="strip",
-        allow_rules={
-            ("a", "href"): UrlRule(allowed_schemes=sorted(LINK_SCHEMES), handling="allow", allow_relative=True),
-            ("img", "src"): UrlRule(
-                allowed_schemes=[], handling="allow", allow_relative=True, resolve_protocol_relative=None
-            ),
-        },
-        url_filter=_url_filter,
-    ),
-    allowed_css_properties=sorted(CSS_PROPERTIES),
-    drop_content_tags=sorted(HTML_DROP_CONTENT),
-    disallowed_tag_handling="unwrap",
-    # Zero-width and bidi characters are the author's text: they stay (the other checks see them).
-    strip_invisible_unicode=False,
-)
+def _policy(unsafe_handling: Literal["strip", "collect"]) -> SanitizationPolicy:
+    return SanitizationPolicy(
+        allowed_tags=sorted(HTML_TAGS),
+        allowed_attributes={tag: sorted(attrs) for tag, attrs in HTML_ATTRIBUTES.items()},
+        url_policy=UrlPolicy(
+            default_handling="strip",
+            allow_rules={
+                ("a", "href"): UrlRule(allowed_schemes=sorted(LINK_SCHEMES), handling="allow", allow_relative=True),
+                ("img", "src"): UrlRule(
+                    allowed_schemes=[], handling="allow", allow_relative=True, resolve_protocol_relative=None
+                ),
+            },
+            url_filter=_url_filter,
+        ),
+        allowed_css_properties=sorted(CSS_PROPERTIES),
+        drop_content_tags=sorted(HTML_DROP_CONTENT),
+        disallowed_tag_handling="unwrap",
+        # Zero-width and bidi characters are the author's text: they stay (the other checks see them).
+        strip_invisible_unicode=False,
+        unsafe_handling=unsafe_handling,
+    )
+
+
+#: Enforces the policy on rendered fields.
+_POLICY = _policy("strip")
+#: The same policy, reporting what it removes: the check that nothing is removed without a diagnostic.
+_COLLECTING = _policy("collect")
 
 
 @contextlib.contextmanager
