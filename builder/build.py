@@ -79,13 +79,15 @@ def build(options: Options, diagnostics: Diagnostics, cache: NoteCache | None = 
     try:
         return _write_outputs(options, [plan for plan in planned if plan is not None])
     except OSError as exc:
-        where = Path(exc.filename).name if isinstance(exc.filename, str) else "a file"
+        out = options.out.absolute()
+        failed = Path(exc.filename).absolute() if isinstance(exc.filename, str) else out
+        inside = failed != out and failed.is_relative_to(out)
+        what = f"{failed.name} in the output folder" if inside else "the output folder"
         diagnostics.error(
             Location(display_path(options.out)),
             "E132",
-            f"cannot write {where} in the output folder: {exc.strerror or exc}; expected a writable folder with "
-            "room for the packages. Nothing in it was changed. Free some space, fix its permissions or pass "
-            "another --out",
+            f"cannot write {what}: {exc.strerror or exc}; expected a writable folder with room for the "
+            "packages. Nothing in it was changed. Free some space, fix its permissions or pass another --out",
         )
         raise BuildFailed(diagnostics.sorted()) from None
 

@@ -478,3 +478,11 @@ def test_a_cache_entry_is_trusted_only_under_its_own_key(tmp_path: Path) -> None
     shutil.copy(first, second)
     assert read_entry(first, "magic") == b"value for ab12"
     assert read_entry(second, "magic") is None
+
+
+def test_an_output_folder_that_cannot_be_written_is_a_diagnostic(starter: Path) -> None:
+    (starter / "afile").write_text("not a folder")
+    result = _run(starter, "build", "--out", "afile/sub")
+    assert result.returncode == 1
+    assert _diagnostics(result.stderr) == {("afile/sub", 1, 1, "E132")}
+    assert (starter / "afile").read_text() == "not a folder"
