@@ -86,9 +86,9 @@ def _describe(error: ErrorDetails, key: str, fields: Mapping[str, str]) -> str:
         return f"unknown key `{quote(key)}`; expected one of {known}.{did_you_mean(key[:100], fields)}"
     if kind == "missing":
         return f"missing required key `{key}`; expected {expected}. Add it"
-    if kind == "value_error":
-        # Our own validators (deck names and ids) say what they found; pydantic prefixes "Value error, ".
-        found = str(error.get("ctx", {}).get("error", error["msg"]))
+    found = str(error.get("ctx", {}).get("error", "")) if kind == "value_error" else ""
+    if found.startswith("found "):
+        # The deck name and id validators (builder.models) say what they found, in this message's words.
         return f"{found} in `{key}`; expected {expected}"
     if kind in ("int_type", "int_from_float", "int_parsing"):
         return f"found {shown} for `{key}`; expected {expected}, written without quotes or a decimal point"
