@@ -76,20 +76,9 @@ def build(options: Options, diagnostics: Diagnostics, cache: NoteCache | None = 
         planned = [_plan(compiled, options.media, diagnostics) for compiled in decks]
     if diagnostics.errors:
         raise BuildFailed(diagnostics.sorted())
-    try:
-        return _write_outputs(options, [plan for plan in planned if plan is not None])
-    except OSError as exc:
-        out = options.out.absolute()
-        failed = Path(exc.filename).absolute() if isinstance(exc.filename, str) else out
-        inside = failed != out and failed.is_relative_to(out)
-        what = f"{failed.name} in the output folder" if inside else "the output folder"
-        diagnostics.error(
-            Location(display_path(options.out)),
-            "E132",
-            f"cannot write {what}: {exc.strerror or exc}; expected a writable folder with room for the "
-            "packages. Nothing in it was changed. Free some space, fix its permissions or pass another --out",
-        )
-        raise BuildFailed(diagnostics.sorted()) from None
+    # A file-system failure (full disk, read-only folder) propagates to the command line, which reports it
+    # (E113); the staging has been undone by then, so the output folder is as it was.
+    return _write_outputs(options, [plan for plan in planned if plan is not None])
 
 
 def _write_outputs(options: Options, planned: list[_Planned]) -> list[Output]:

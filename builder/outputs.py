@@ -126,6 +126,14 @@ class Staging:
                 (self.folder / "old" / name).replace(target)
 
 
+def _outside(exc: OSError, new: Path, out: Path) -> OSError:
+    """The same error about the output file a staged file becomes (the staging folder means nothing to a user)."""
+    if isinstance(exc.filename, str) and Path(exc.filename).is_relative_to(new):
+        name = Path(exc.filename).relative_to(new).parts[0]
+        return OSError(exc.errno, exc.strerror, str(out / name))
+    return exc
+
+
 @contextlib.contextmanager
 def staged_outputs(out: Path) -> Iterator[Staging]:
     """Write a build's outputs through the yielded Staging; they replace the old ones when the block succeeds."""
@@ -137,8 +145,11 @@ def staged_outputs(out: Path) -> Iterator[Staging]:
         try:
             (folder / "new").mkdir()
             staging = Staging(out, folder)
-            yield staging
-            staging.commit()
+            try:
+                yield staging
+                staging.commit()
+            except OSError as exc:
+                raise _outside(exc, folder / "new", out) from None
             committed = True
         finally:
             shutil.rmtree(folder, ignore_errors=True)

@@ -484,5 +484,5 @@ def test_an_output_folder_that_cannot_be_written_is_a_diagnostic(starter: Path) 
     (starter / "afile").write_text("not a folder")
     result = _run(starter, "build", "--out", "afile/sub")
     assert result.returncode == 1
-    assert _diagnostics(result.stderr) == {("afile/sub", 1, 1, "E132")}
+    assert {code for *_, code in _diagnostics(result.stderr)} == {"E113"}
     assert (starter / "afile").read_text() == "not a folder"
