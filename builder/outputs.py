@@ -80,20 +80,32 @@ def recover(out: Path) -> None:
 
 
 class Staging:
-    """The staging folder of one build: `path(name)` is where to write what becomes `out/name`."""
+    """The staging folder of one build: `path(name)` is where to write what becomes `out/name`.
 
-    def __init__(self, out: Path, folder: Path) -> None:
+    The folder is made when the first file is staged, so a folder that cannot take it (read-only, full) is
+    reported under that file's own name.
+    """
+
+    def __init__(self, out: Path) -> None:
         self.out = out
-        self.folder = folder
+        self.folder: Path | None = None
         self.names: list[str] = []
 
     def path(self, name: str) -> Path:
         if "/" in name or name in ("", ".", "..") or name in self.names:
             raise ValueError(f"bad or repeated output name {name!r}")
+        if self.folder is None:
+            try:
+                self.folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.out))
+                (self.folder / "new").mkdir()
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror, str(self.out / name)) from None
         self.names.append(name)
         return self.folder / "new" / name
 
     def commit(self) -> None:
+        if self.folder is None:
+            return
         new, old = self.folder / "new", self.folder / "old"
         old.mkdir()
         for name in self.names:
@@ -117,6 +129,7 @@ class Staging:
 
     def _roll_back(self, moved: list[tuple[str, bool]]) -> None:
         """Undo the moves of a commit that failed half way, newest first."""
+        assert self.folder is not None
         (self.folder / _COMMIT).unlink(missing_ok=True)
         for name, had_old in reversed(moved):
             target = self.out / name
@@ -126,12 +139,15 @@ class Staging:
                 (self.folder / "old" / name).replace(target)
 
 
-def _outside(exc: OSError, new: Path, out: Path) -> OSError:
+def _outside(exc: OSError, staging: Staging) -> OSError:
     """The same error about the output file a staged file becomes (the staging folder means nothing to a user)."""
-    if isinstance(exc.filename, str) and Path(exc.filename).is_relative_to(new):
-        name = Path(exc.filename).relative_to(new).parts[0]
-        return OSError(exc.errno, exc.strerror, str(out / name))
-    return exc
+    if staging.folder is None or not isinstance(exc.filename, str):
+        return exc
+    new = (staging.folder / "new").absolute()
+    failed = Path(exc.filename).absolute()
+    if not failed.is_relative_to(new) or failed == new:
+        return exc
+    return OSError(exc.errno, exc.strerror, str(staging.out / failed.relative_to(new).parts[0]))
 
 
 @contextlib.contextmanager
@@ -140,19 +156,18 @@ def staged_outputs(out: Path) -> Iterator[Staging]:
     created = not out.exists()
     with output_lock(out):
         recover(out)
-        folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+        staging = Staging(out)
         committed = False
         try:
-            (folder / "new").mkdir()
-            staging = Staging(out, folder)
             try:
                 yield staging
                 staging.commit()
             except OSError as exc:
-                raise _outside(exc, folder / "new", out) from None
+                raise _outside(exc, staging) from None
             committed = True
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            if staging.folder is not None:
+                shutil.rmtree(staging.folder, ignore_errors=True)
             if created and not committed:
                 # A failed first build leaves no output folder either.
                 with contextlib.suppress(OSError):
