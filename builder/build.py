@@ -15,6 +15,7 @@ from builder.history import Release, plan_release
 from builder.manifest import RELEASES_DIR, ManifestError, dumps, previous_release
 from builder.notecache import NoteCache
 from builder.options import Options
+from builder.outputs import output_lock, staged_outputs
 from builder.package import atomic_output, write_apkg
 from builder.source import display_path
 
@@ -25,15 +26,31 @@ class Output:
     path: Path
     manifest: Path
     cards: int
+    #: Why this package is not a release build (builder.epoch), or None.
+    unreleased: str | None = None
 
 
-def _plan(compiled: CompiledDeck, diagnostics: Diagnostics) -> Release | None:
+@dataclass(frozen=True)
+class _Planned:
+    release: Release
+    unreleased: str | None
+
+
+def _plan(compiled: CompiledDeck, media: Path, diagnostics: Diagnostics) -> _Planned | None:
     deck, folder = compiled.deck, compiled.source.folder
     try:
-        epoch = source_date_epoch(folder)
+        epoch = source_date_epoch(folder, media)
     except EpochError as exc:
         diagnostics.error(Location(display_path(folder)), "E090", str(exc))
         return None
+    if epoch.unreleased is not None:
+        diagnostics.warning(
+            Location(display_path(folder)),
+            "W130",
+            f"this is not a release build of {deck.slug}: {epoch.unreleased}. Notes changed since the last "
+            f"release get mod {epoch.value} (the time of the newest change) so that Anki takes the edit; "
+            "expected a clean commit for a release. Commit the changes (or set SOURCE_DATE_EPOCH) to release",
+        )
     try:
         found = previous_release(folder, deck.config.version)
     except ManifestError as exc:
@@ -44,7 +61,8 @@ def _plan(compiled: CompiledDeck, diagnostics: Diagnostics) -> Release | None:
         )
         return None
     links = EditLinks.for_deck(deck.config, deck.slug, folder)
-    return plan_release(deck, found[1] if found else None, compiled.source.config, epoch.value, diagnostics, links)
+    release = plan_release(deck, found[1] if found else None, compiled.source.config, epoch.value, diagnostics, links)
+    return _Planned(release, epoch.unreleased)
 
 
 def build(options: Options, diagnostics: Diagnostics, cache: NoteCache | None = None) -> list[Output]:
@@ -55,22 +73,30 @@ def build(options: Options, diagnostics: Diagnostics, cache: NoteCache | None = 
     timer = options.timer
     decks = compile_decks(options, diagnostics, cache)
     with timer.stage("history"):
-        releases = [_plan(compiled, diagnostics) for compiled in decks]
+        planned = [_plan(compiled, options.media, diagnostics) for compiled in decks]
     if diagnostics.errors:
         raise BuildFailed(diagnostics.sorted())
+    # A file-system failure (full disk, read-only folder) propagates to the command line, which reports it
+    # (E113); the staging has been undone by then, so the output folder is as it was.
+    return _write_outputs(options, [plan for plan in planned if plan is not None])
+
+
+def _write_outputs(options: Options, planned: list[_Planned]) -> list[Output]:
+    """Every deck's package and manifest, replacing the old ones all together (builder.outputs)."""
+    timer = options.timer
     outputs = []
-    for release in releases:
-        assert release is not None
-        deck = release.deck
-        stem = f"{deck.slug}-{deck.config.version}"
-        target = options.out / f"{stem}.apkg"
-        epoch = max([*release.mods.values(), *release.notetype_mods.values()], default=0)
-        with timer.stage("package"):
-            cards = write_apkg(deck, target, epoch, release.mods, release.notetype_mods)
-        manifest_path = options.out / f"{stem}.json"
-        with timer.stage("manifest"), atomic_output(manifest_path) as temp:
-            temp.write_text(dumps(release.manifest), encoding="utf-8")
-        outputs.append(Output(release, target, manifest_path, cards))
+    with staged_outputs(options.out) as staging:
+        for plan in planned:
+            release = plan.release
+            deck = release.deck
+            stem = f"{deck.slug}-{deck.config.version}"
+            epoch = max([*release.mods.values(), *release.notetype_mods.values()], default=0)
+            with timer.stage("package"):
+                cards = write_apkg(deck, staging.path(f"{stem}.apkg"), epoch, release.mods, release.notetype_mods)
+            with timer.stage("manifest"), atomic_output(staging.path(f"{stem}.json")) as temp:
+                temp.write_text(dumps(release.manifest), encoding="utf-8")
+            apkg, manifest = options.out / f"{stem}.apkg", options.out / f"{stem}.json"
+            outputs.append(Output(release, apkg, manifest, cards, plan.unreleased))
     return outputs
 
 
@@ -83,8 +109,25 @@ def report_outputs(outputs: list[Output]) -> str:
     )
 
 
-def record(options: Options, outputs: list[Output]) -> list[Path]:
+def refuse_unreleased(options: Options, outputs: list[Output], command: str, diagnostics: Diagnostics) -> bool:
+    """E133 for every package that is not a release build; whether there was any."""
+    for output in outputs:
+        if output.unreleased is not None:
+            deck = output.release.deck
+            diagnostics.error(
+                Location(display_path(options.source / deck.slug)),
+                "E133",
+                f"`{command}` needs a release build of {deck.slug}, but {output.unreleased}; expected a clean "
+                "commit, because a release must build to the same bytes from its tag. Commit the changes, "
+                "then run it again",
+            )
+    return any(output.unreleased is not None for output in outputs)
+
+
+def record(options: Options, outputs: list[Output], diagnostics: Diagnostics) -> list[Path]:
     """Keep each built manifest as `source/<deck>/releases/<version>.json`: the baseline for the next release."""
+    if refuse_unreleased(options, outputs, "record", diagnostics):
+        return []
     written = []
     for output in outputs:
         deck = output.release.deck
@@ -97,6 +140,8 @@ def record(options: Options, outputs: list[Output]) -> list[Path]:
 
 def release_files(options: Options, outputs: list[Output], diagnostics: Diagnostics) -> list[Path]:
     """SHA256SUMS and RELEASE_NOTES.md for a tagged release; every manifest must already be recorded."""
+    if refuse_unreleased(options, outputs, "release", diagnostics):
+        return []
     sections = []
     for output in outputs:
         release = output.release
@@ -120,9 +165,11 @@ def release_files(options: Options, outputs: list[Output], diagnostics: Diagnost
         return []
     sums = options.out / "SHA256SUMS"
     files = sorted([o.path for o in outputs] + [o.manifest for o in outputs], key=lambda p: p.name)
-    with atomic_output(sums) as temp:
-        temp.write_text("".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in files))
     notes = options.out / "RELEASE_NOTES.md"
-    with atomic_output(notes) as temp:
-        temp.write_text("\n".join(sections))
+    # Under the output lock: another build must not replace the packages while they are summed.
+    with output_lock(options.out):
+        with atomic_output(sums) as temp:
+            temp.write_text("".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in files))
+        with atomic_output(notes) as temp:
+            temp.write_text("\n".join(sections))
     return [sums, notes]

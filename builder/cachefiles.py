@@ -2,9 +2,9 @@
 
 Every cache of the builder (rendered diagrams, compiled note files) stores its entries this way. An entry is
 written to a temporary file and moved into place with os.replace, so concurrent builds never see half of one.
-It starts with a line naming its format and the sha256 of the rest, so an entry that is truncated, edited or
-written by another format version reads as a miss, and the caller computes (and writes) it again. Failing to
-write (read-only or full disk) only costs the work next time.
+It starts with a line naming its format, its own key and the sha256 of the rest, so an entry that is
+truncated, edited, written by another format version or copied under another key reads as a miss, and the
+caller computes (and writes) it again. Failing to write (read-only or full disk) only costs the work next time.
 """
 
 from __future__ import annotations
@@ -37,13 +37,21 @@ def read_entry(path: Path, magic: str) -> bytes | None:
     except OSError:
         return None
     header, sep, body = data.partition(b"\n")
-    if not sep or header != f"{magic} {hashlib.sha256(body).hexdigest()}".encode("ascii"):
+    if not sep or header != _header(path, magic, body):
         return None
     return body
 
 
+def _header(path: Path, magic: str, body: bytes) -> bytes:
+    """The first line: format, the entry's own file name (its key) and the sha256 of the rest.
+
+    The name is in it so that an entry copied or renamed under another key is a miss, not that key's value.
+    """
+    return f"{magic} {path.name} {hashlib.sha256(body).hexdigest()}".encode("utf-8", errors="replace")
+
+
 def write_entry(path: Path, magic: str, body: bytes) -> None:
-    data = f"{magic} {hashlib.sha256(body).hexdigest()}\n".encode("ascii") + body
+    data = _header(path, magic, body) + b"\n" + body
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:16]}.", suffix=".tmp")

@@ -174,7 +174,7 @@ def _cmd_record(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
 
     options = _options(args)
     outputs = build(options, diagnostics)
-    for path in record(options, outputs):
+    for path in record(options, outputs, diagnostics):
         print(f"recorded {path.as_posix()}; commit it with the version bump")
     return EXIT_OK
 

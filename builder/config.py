@@ -86,6 +86,12 @@ def _describe(error: ErrorDetails, key: str, fields: Mapping[str, str]) -> str:
         return f"unknown key `{quote(key)}`; expected one of {known}.{did_you_mean(key[:100], fields)}"
     if kind == "missing":
         return f"missing required key `{key}`; expected {expected}. Add it"
+    found = str(error.get("ctx", {}).get("error", "")) if kind == "value_error" else ""
+    if found.startswith("found "):
+        # The deck name and id validators (builder.models) say what they found, in this message's words.
+        return f"{found} in `{key}`; expected {expected}"
+    if kind in ("int_type", "int_from_float", "int_parsing"):
+        return f"found {shown} for `{key}`; expected {expected}, written without quotes or a decimal point"
     return f"found {shown} for `{key}`; expected {expected}"
 
 
@@ -171,8 +177,13 @@ def _load_yaml(where: Embedded, code: str, what: str, diagnostics: Diagnostics) 
 
 
 DECK_FIELDS = {
-    "name": 'a non-empty string, e.g. name = "AWS Certified AI Practitioner"',
-    "id": "a fixed positive integer that never changes, e.g. id = 1733059200001",
+    "name": (
+        "a non-empty name whose `::` parts are not empty, have no spaces at their ends and no control characters, "
+        'and is not `Default`, e.g. name = "AWS Certified AI Practitioner"'
+    ),
+    "id": (
+        "a fixed whole number from 2 to 2^53-1 that never changes (1 is Anki's Default deck), e.g. id = 1733059200001"
+    ),
     "version": 'a semantic version, e.g. version = "1.2.0"',
     "description": "a string shown on the deck overview screen",
     "removed": 'a list of note ids removed since the last release, e.g. removed = ["old-note"]',
@@ -229,7 +240,10 @@ def load_deck_config(source: SourceFile, diagnostics: Diagnostics) -> DeckConfig
 
 
 FRONT_MATTER_FIELDS = {
-    "deck": "a subdeck path appended to the deck name with ::, e.g. deck: Basics::Terms",
+    "deck": (
+        "a subdeck path appended to the deck name with ::, its parts not empty and without spaces at their ends "
+        "or control characters, e.g. deck: Basics::Terms"
+    ),
     "tags": "a list of tags without spaces, e.g. tags: [topic::rag, service::bedrock]",
     "notetype": "the folder name of one of the deck's notetypes, used by every note of the file that names none",
 }

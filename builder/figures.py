@@ -10,8 +10,12 @@ from dataclasses import dataclass, field
 
 from builder.alttext import diagram_alt, heading_text
 from builder.diagnostics import Diagnostics, Location
+from builder.diagrams import ENGINES
 from builder.diagrams.base import DiagramError
 from builder.diagrams.cache import DiagramCache
+from builder.diagrams.confine import CODE as CONFINE_CODE
+from builder.diagrams.confine import includes
+from builder.diagrams.confine import message as include_message
 from builder.diagrams.fence import parse_fence_info
 from builder.diagrams.legibility import SvgFacts, measure_or_none
 from builder.diagrams.occlusion import Mask, OcclusionLabel, find_label_boxes, strip_markers
@@ -19,6 +23,7 @@ from builder.diagrams.runner import DiagramDiagnostic, DiagramRequest, RenderedD
 from builder.models import NoteKind
 from builder.parse import RawNote
 from builder.progress import interactive
+from builder.sanitize.policy import Verdict
 from builder.validate import diagram_fences, fence_language
 
 #: Where a diagram sits: the note file as shown in diagnostics, and the line of its opening fence.
@@ -54,6 +59,13 @@ def _fences(notes: Sequence[tuple[RawNote, NoteKind]], diagnostics: Diagnostics)
         for token in diagram_fences(raw):
             assert token.map is not None
             line = token.map[0] + 1
+            found = includes(ENGINES[fence_language(token)].name, token.content)
+            for include in found:
+                # The fence is line 0 of the diagram, so diagram line N is file line fence + 1 + N.
+                where = Location(raw.source.path, line + 1 + include.line, include.col + 1)
+                diagnostics.error(where, CONFINE_CODE, include_message(include), len(include.found))
+            if found:
+                continue
             try:
                 source, labels = strip_markers(token.content)
             except DiagramError as exc:
@@ -110,6 +122,15 @@ def render_figures(
         hidden = [label.text for label in fence.labels] if fence.occluded else []
         labels = measured.labels if measured is not None else ()
         alts[fence.key] = diagram_alt(fence.heading, labels, hidden=hidden, author=fence.alt)
+        for removal in result.removed:
+            report = diagnostics.error if removal.verdict is Verdict.ERROR else diagnostics.warning
+            report(
+                Location(*fence.key),
+                removal.code,
+                f"the rendered {fence.lang} diagram contains {removal.what}, which was removed; expected a static "
+                "picture that loads nothing (no links to scripts, remote images or handlers). Remove it from the "
+                "diagram source",
+            )
         if fence.occluded:
             try:
                 masks[fence.key] = tuple(find_label_boxes(result.text, fence.labels))

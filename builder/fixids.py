@@ -45,8 +45,10 @@ def slug_for(title: str, taken: set[str]) -> str:
 
 
 def _existing_id(note: RawNote) -> str | None:
-    if note.meta is None or not note.meta.terminated:
+    if note.meta is None:
         return None
+    if not note.meta.terminated:
+        return "?"  # an unclosed comment (E031) is for `check` to report; adding to it would repeat every run
     try:
         data = yaml.safe_load(note.meta.text)
     except yaml.YAMLError:
@@ -60,6 +62,17 @@ def _newline(raw: str) -> str:
     return "\r\n" if "\r\n" in raw else "\n"
 
 
+#: A line and its ending, split exactly where the builder counts lines (builder.source turns \r\n and a lone
+#: \r into \n). str.splitlines would also split at U+2028, U+0085, form feeds and more, so its line numbers
+#: would disagree with the parser's and the id would land in the wrong place.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(raw: str) -> list[str]:
+    """`raw` cut into lines with their endings, numbered as the parser numbers them."""
+    return _LINE.findall(raw)
+
+
 def fix_file(path: Path, source: SourceFile, taken: set[str]) -> FixedFile | None:
     """Insert an id under every heading of one file that has none; None if the file needed nothing."""
     notes = [n for n in parse_file(source).notes if _existing_id(n) is None]
@@ -67,7 +80,7 @@ def fix_file(path: Path, source: SourceFile, taken: set[str]) -> FixedFile | Non
         return None
     raw = path.read_bytes().decode("utf-8")
     newline = _newline(raw)
-    lines = raw.splitlines(keepends=True)
+    lines = split_lines(raw)
     ids = []
     # Bottom-up, so earlier line numbers stay valid while inserting.
     for note in sorted(notes, key=lambda n: n.title_line, reverse=True):

@@ -21,7 +21,9 @@ def note_guid(deck_id: int, note_id: str) -> str:
 def stable_int(*parts: object, bits: int = 52) -> int:
     """A positive integer id from its parts; 52 bits stays exact in JavaScript, which Anki's UI uses."""
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
-    return (int.from_bytes(digest[:8], "big") >> (64 - bits)) or 1
+    value = int.from_bytes(digest[:8], "big") >> (64 - bits)
+    # 0 is no id and 1 is Anki's Default deck: both move up (a one in 2^51 chance, but never a Default deck).
+    return value if value > 1 else value + 2
 
 
 def content_hash(*parts: str) -> str:

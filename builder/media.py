@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
+from builder.diagrams.base import DiagramError
 from builder.mediatypes import HEAD, IMAGE_SUFFIXES, SOUND_SUFFIXES, content_problem
 from builder.models import MediaFile
+from builder.sanitize.policy import Verdict
+from builder.sanitize.svg import CleanSvg, sanitize_svg_report
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -30,6 +33,13 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 class MediaProblem:
     code: str
     message: str
+    #: A warning (something harmless was removed from the file) rather than an error.
+    warning: bool = False
+
+
+def sanitize_media_svg(data: bytes) -> CleanSvg:
+    """An SVG file from media/ through the diagrams' sanitiser; its ids prefixed after its content."""
+    return sanitize_svg_report(data.decode("utf-8"), id_prefix="m" + hashlib.sha256(data).hexdigest()[:8])
 
 
 def media_name(stem: str, data: bytes, suffix: str) -> str:
@@ -72,6 +82,9 @@ class MediaLibrary:
     root: Path
     _files: dict[str, MediaFile] = field(default_factory=dict)
     _checked: dict[str, Path | MediaProblem] = field(default_factory=dict)
+    #: Sanitised SVG bytes by path, and the warnings of references whose SVG needed cleaning.
+    _svgs: dict[str, bytes] = field(default_factory=dict)
+    _warnings: dict[str, MediaProblem] = field(default_factory=dict)
 
     def check(self, src: str) -> Path | MediaProblem:
         """Validation and rendering both ask; the file system is asked once per reference."""
@@ -133,14 +146,46 @@ class MediaLibrary:
                 f"found `{src}`, but {wrong}; expected the file to be what its extension says, because Anki "
                 "picks the player by the name. Re-export the file, or give it the right extension",
             )
+        if path.suffix.lower() == ".svg":
+            return self._check_svg(src, path)
         return path
+
+    def _check_svg(self, src: str, path: Path) -> Path | MediaProblem:
+        """An SVG ships sanitised (like a diagram); what it needed removed is an error or a warning."""
+        try:
+            cleaned = sanitize_media_svg(path.read_bytes())
+        except (OSError, DiagramError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            return MediaProblem(
+                "E075",
+                f"cannot use the SVG `{src}`: {reason}; expected a static SVG image. Re-export it from the editor",
+            )
+        self._svgs[path.as_posix()] = cleaned.text.encode("utf-8")
+        errors = [r for r in cleaned.removed if r.verdict is Verdict.ERROR]
+        if errors:
+            what = "; ".join(r.what for r in errors[:3]) + ("; ..." if len(errors) > 3 else "")
+            return MediaProblem(
+                errors[0].code,
+                f"the SVG `{src}` contains {what}; expected a static image, because an SVG can run script and "
+                "load remote files when a card opens it. Remove them from the file",
+            )
+        if cleaned.removed:
+            what = "; ".join(r.what for r in cleaned.removed[:3])
+            self._warnings[src] = MediaProblem(
+                cleaned.removed[0].code, f"removed from the SVG `{src}`: {what}; the picture is kept", warning=True
+            )
+        return path
+
+    def warning(self, src: str) -> MediaProblem | None:
+        """What was harmlessly removed from a checked reference's file (an SVG), if anything."""
+        return self._warnings.get(src)
 
     def add(self, path: Path) -> MediaFile:
         """The packaged file for a checked path."""
         key = path.as_posix()
         cached = self._files.get(key)
         if cached is None:
-            data = path.read_bytes()
+            data = self._svgs.get(key) or path.read_bytes()
             cached = MediaFile(name=media_name(path.stem, data, path.suffix), data=data)
             self._files[key] = cached
         return cached

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
 from builder.diagnostics import Location
 from builder.kinds import NoteKind as NoteKind
@@ -28,6 +28,53 @@ REPOSITORY_PATTERN = r"^https://github\.com/[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A
 #: A release tag template: letters, digits, `._/-` and the placeholders {version} (required) and {slug}.
 TAG_TEMPLATE_PATTERN = r"^(?:[A-Za-z0-9._/-]|\{slug\})*\{version\}(?:[A-Za-z0-9._/-]|\{slug\}|\{version\})*$"
 
+#: Anki's own "Default" deck has id 1; cards given that id land in the learner's Default deck.
+DEFAULT_DECK_ID = 1
+#: Largest id Anki's screens show exactly: its web views read ids as JavaScript numbers (53-bit mantissa).
+MAX_DECK_ID = 2**53 - 1
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def deck_path_problem(path: str, *, top_level: bool) -> str | None:
+    """Why Anki would store a deck path (`A::B::C`) under another name than `path`, or None if it would not.
+
+    On import Anki splits a name at `::`, trims each part, drops control characters and renames empty parts,
+    and it matches decks by name ignoring case: a top-level `Default` is the learner's own Default deck.
+    """
+    control = _CONTROL.search(path)
+    if control is not None:
+        return f"a control character (U+{ord(control.group()):04X}), which Anki deletes"
+    parts = path.split("::")
+    if any(not part.strip() for part in parts):
+        return "an empty part between `::` separators, which Anki renames to `blank`"
+    if any(part != part.strip() for part in parts):
+        return "spaces around a `::` separator or at an end, which Anki trims"
+    if any(part.startswith(":") or part.endswith(":") for part in parts):
+        return "a `:` next to a `::` separator, which Anki reads as another separator"
+    if top_level and parts[0].casefold() == "default":
+        return "the name of Anki's own Default deck, so the cards would land in every learner's Default deck"
+    return None
+
+
+def _deck_name(value: str) -> str:
+    problem = deck_path_problem(value, top_level=True)
+    if problem is not None:
+        raise ValueError(f"found {problem}")
+    return value
+
+
+def _subdeck_path(value: str) -> str:
+    problem = deck_path_problem(value, top_level=False)
+    if problem is not None:
+        raise ValueError(f"found {problem}")
+    return value
+
+
+def _deck_id(value: int) -> int:
+    if value == DEFAULT_DECK_ID:
+        raise ValueError("found id 1, which is Anki's own Default deck, so the cards would land there")
+    return value
+
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -36,8 +83,9 @@ class Frozen(BaseModel):
 class DeckConfig(Frozen):
     """`deck.toml`: the deck's identity. The id and name must never change once a deck is published."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S(?:.*\S)?$")]
-    id: Annotated[int, Field(gt=0, lt=2**63)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_deck_name)]
+    # Strict: TOML `true`, `"5"` and `5.0` are not ids (pydantic's lax mode would read them as 1, 5 and 5).
+    id: Annotated[StrictInt, Field(gt=0, le=MAX_DECK_ID), AfterValidator(_deck_id)]
     #: Bounded: it names the package file, and its numbers are compared as integers.
     version: Annotated[str, StringConstraints(pattern=SEMVER_PATTERN, max_length=128)]
     description: str = ""
@@ -73,7 +121,7 @@ Guid = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"
 class FileSettings(Frozen):
     """YAML front matter of a note file."""
 
-    deck: Annotated[str, StringConstraints(min_length=1, pattern=r"^[^:](?:.*[^:])?$")] | None = None
+    deck: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_subdeck_path)] | None = None
     tags: tuple[Tag, ...] = ()
     #: The deck-defined notetype of every note in the file that names none itself.
     notetype: NotetypeKey | None = None

@@ -34,6 +34,7 @@ from builder.notekinds import typein
 from builder.notekinds.occlusion import occlusion_fences, read_fence
 from builder.notetypes.deckdefined import DeckNotetype
 from builder.parse import RawNote
+from builder.sanitize.html import clean_field
 from builder.validate import diagram_fences, fence_language
 
 _FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
@@ -221,6 +222,8 @@ def render_fields(
         back = renderer.render(list(raw.body), options, env).strip()
         fields = _cloze_fields(front, back) if kind is NoteKind.CLOZE else (front, back)
     used: dict[str, MediaFile] = env["used"]
+    if has_raw_html(raw):
+        fields = _sanitised(fields, library, used)
     return RenderedFields(fields, tuple(used[name] for name in sorted(used)))
 
 
@@ -246,6 +249,30 @@ def source_field(sources: Sequence[str]) -> str:
         return ""
     links = " · ".join(f'<a href="{escape(url)}">{escape(_source_label(url))}</a>' for url in sources)
     return f"Source: {links}"
+
+
+def has_raw_html(raw: RawNote) -> bool:
+    """Whether the note contains HTML written by its author (Markdown alone renders only safe HTML)."""
+    blocks = (raw.title_token, *raw.body)
+    return any(t.type == "html_block" for t in blocks) or any(
+        child.type == "html_inline" for t in blocks for child in t.children or ()
+    )
+
+
+def _sanitised(fields: tuple[str, ...], library: MediaLibrary, used: dict[str, MediaFile]) -> tuple[str, ...]:
+    """The fields through the content policy; a raw `<img src>` is packaged like a Markdown image."""
+
+    def resolve(src: str) -> str | None:
+        if src in used:  # already a packaged name (a Markdown image or a diagram)
+            return src
+        checked = library.check(src)
+        if not isinstance(checked, Path):
+            return None  # validation reported it
+        media = library.add(checked)
+        used[media.name] = media
+        return media.name
+
+    return tuple(clean_field(field, resolve) for field in fields)
 
 
 def _finish_custom(

@@ -217,9 +217,62 @@ def _note_paths(folder: Path, diagnostics: Diagnostics) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if not _refused_name(Path(top, d), diagnostics))
         for name in files:
             path = Path(top, name)
-            if name.endswith(".md") and path.is_file() and not _refused_name(path, diagnostics):
+            # A link that leads nowhere is kept, for _Seen.admit to report.
+            if name.endswith(".md") and (path.is_file() or path.is_symlink()) and not _refused_name(path, diagnostics):
                 found.append(path)
     return sorted(found)
+
+
+@dataclass
+class _Seen:
+    """Files already taken, by device and inode: a symlink or hard link to one of them is the same file."""
+
+    root: Path
+    files: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def admit(self, path: Path, diagnostics: Diagnostics) -> bool:
+        """Whether `path` is a file of its own inside the source folder; else report it and say no."""
+        # The link's own path, not its target's (display_path resolves links).
+        shown = f"{display_path(path.parent)}/{path.name}"
+        try:
+            real = path.resolve(strict=True)
+            info = real.stat()
+        except (OSError, RuntimeError):
+            diagnostics.error(
+                Location(shown),
+                "E130",
+                "found a link that leads nowhere; expected a note file. Replace the link by the file or delete it",
+            )
+            return False
+        if not real.is_relative_to(self.root):
+            diagnostics.error(
+                Location(shown),
+                "E130",
+                "found a link that leads outside the source folder; expected every note file inside it, "
+                "because a build reads nothing else. Copy the file into the deck instead of linking it",
+            )
+            return False
+        first = self.files.setdefault((info.st_dev, info.st_ino), shown)
+        if first != shown:
+            diagnostics.error(
+                Location(shown),
+                "E131",
+                f"this is the same file as {first} (a symbolic or hard link); expected every note file once, "
+                "because one note must not be compiled twice or into two decks. Delete one of the two",
+            )
+            return False
+        return True
+
+
+def _linked_folders(folder: Path, diagnostics: Diagnostics) -> None:
+    """Links to folders are not followed (a folder could be its own ancestor): say so instead of skipping."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_symlink() and p.is_dir()):
+        diagnostics.error(
+            Location(f"{display_path(path.parent)}/{path.name}"),
+            "E130",
+            "found a link to a folder, which the build does not follow; expected note files in real folders. "
+            "Move the folder into the deck instead of linking it",
+        )
 
 
 def find_decks(root: Path, diagnostics: Diagnostics) -> list[DeckSource]:
@@ -233,11 +286,23 @@ def find_decks(root: Path, diagnostics: Diagnostics) -> list[DeckSource]:
         )
         return []
     decks: list[DeckSource] = []
+    seen = _Seen(root.resolve())
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         config_path = folder / "deck.toml"
         if _refused_name(folder, diagnostics):
             continue
-        note_paths = _note_paths(folder, diagnostics)
+        if folder.is_symlink():
+            diagnostics.error(
+                Location(f"{display_path(folder.parent)}/{folder.name}"),
+                "E130",
+                "found a link to a folder, which the build does not follow; expected every deck to be a real "
+                "folder under the source folder. Move the deck here instead of linking it",
+            )
+            continue
+        _linked_folders(folder, diagnostics)
+        note_paths = [p for p in _note_paths(folder, diagnostics) if seen.admit(p, diagnostics)]
+        if config_path.is_symlink() and not seen.admit(config_path, diagnostics):
+            continue
         if not config_path.is_file():
             if note_paths:
                 diagnostics.error(

@@ -24,6 +24,7 @@ from builder.diagnostics import Diagnostic
 from builder.epoch import EpochError, source_date_epoch
 from builder.fingerprint import builder_fingerprint
 from builder.options import Options
+from builder.outputs import STAGING_PREFIX, output_lock, recover
 
 SUBDIR = "stamps"
 _MAGIC = "deckforge-stamp-v1"
@@ -67,6 +68,8 @@ def _sha256(path: Path) -> str | None:
 class Stamp:
     record_path: Path
     digest: str
+    #: The output folder: what a killed build left there is cleaned up even when nothing needs building.
+    out: Path
 
     @classmethod
     def for_build(cls, options: Options, command: str) -> Stamp | None:
@@ -81,7 +84,7 @@ class Stamp:
         if options.source.is_dir():
             for folder in sorted(p for p in options.source.iterdir() if (p / "deck.toml").is_file()):
                 try:
-                    epoch = source_date_epoch(folder)
+                    epoch = source_date_epoch(folder, options.media)
                 except EpochError:
                     return None
                 digest.update(f"epoch:{folder.name}={epoch.value}\0".encode())
@@ -91,10 +94,14 @@ class Stamp:
 
             digest.update(f"plantuml={PlantUMLEngine().version()}\0".encode())
         key = hashlib.sha256(os.fsencode(f"{command}\0{options.out.resolve()}")).hexdigest()
-        return cls(entry_path(cache_root() / SUBDIR, key, ".json"), digest.hexdigest())
+        return cls(entry_path(cache_root() / SUBDIR, key, ".json"), digest.hexdigest(), options.out)
 
     def replay(self) -> Replay | None:
         """The report of the last build if nothing it read or wrote has changed since; else None."""
+        # What a killed build left is finished or removed first, so the outputs compared are the real ones.
+        if any(self.out.glob(STAGING_PREFIX + "*")) or any(self.out.glob(".*.tmp")):
+            with output_lock(self.out):
+                recover(self.out)
         body = read_entry(self.record_path, _MAGIC)
         if body is None:
             return None

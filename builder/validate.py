@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,11 +20,12 @@ from builder.models import FileSettings, NoteKind, NoteMeta, NoteSpec
 from builder.notekinds.validate import check_kind
 from builder.notetypes.deckdefined import DeckNotetype
 from builder.parse import ParsedFile, RawNote
+from builder.sanitize.html import inspect_fragment
+from builder.sanitize.policy import Verdict, link_problem
 from builder.source import SourceFile
 
 #: Token kinds that can carry a media reference or a script.
 _CHECKED = frozenset({"image", "sound", "html_block", "html_inline", "link_open"})
-_SCRIPT = re.compile(r"<\s*script\b|\bjavascript\s*:|\son[a-z]+\s*=", re.IGNORECASE)
 
 
 _MAX_MISSES = 20
@@ -219,7 +219,8 @@ def _check_token(
         src = str(token.attrs.get("src", ""))
         images.append(src)
         checked = media.check(src)
-        if isinstance(checked, MediaProblem):
+        problem = checked if isinstance(checked, MediaProblem) else media.warning(src)
+        if problem is not None:
             # An Obsidian embed (`![[src]]`) keeps its markup; a Markdown image is found by `](src`.
             embedded = token.markup.startswith("![[")
             needle = src if embedded else f"]({src}" if src else "!["
@@ -228,26 +229,60 @@ def _check_token(
                 location = Location(location.path, location.line, location.col + 2)
             if src:
                 length = len(src)
-            diagnostics.error(location, checked.code, checked.message, length)
+            report = diagnostics.warning if problem.warning else diagnostics.error
+            report(location, problem.code, problem.message, length)
     elif kind in ("html_block", "html_inline"):
-        match = _SCRIPT.search(token.content)
-        if match:
-            location, length = _find_in_lines(note.source, block, match.group().strip(), cursors)
-            diagnostics.error(
-                location,
-                "E070",
-                f"found `{match.group().strip()}` in raw HTML; expected no scripts or event handlers, "
-                "because cards must work without JavaScript on every Anki client. Remove it",
-                length,
-            )
-    elif kind == "link_open" and _SCRIPT.search(str(token.attrs.get("href", ""))):
-        location, length = _find_in_lines(note.source, block, "javascript", cursors)
-        diagnostics.error(
-            location,
-            "E070",
-            "found a `javascript:` link; expected an http(s) link or none. Remove it",
-            length,
-        )
+        _check_html(note, token, block, media, images, cursors, diagnostics)
+    elif kind == "link_open":
+        bad_link = link_problem(str(token.attrs.get("href", "")))
+        if bad_link is not None:
+            location, length = _find_in_lines(note.source, block, "](", cursors)
+            diagnostics.error(location, "E073", f"found {bad_link}. Remove it or link to a web page", length)
+
+
+def _html_origin(source: SourceFile, token: Token, block: Token, cursors: dict[int, int]) -> Location:
+    """Where a raw HTML token's text starts in the file: a block at its first line, inline HTML where found."""
+    assert block.map is not None
+    if token is block:
+        return Location(source.path, block.map[0] + 1, 1)
+    first = token.content.split("\n", 1)[0]
+    return _find_in_lines(source, block, first, cursors)[0]
+
+
+def _check_html(
+    note: RawNote,
+    token: Token,
+    block: Token,
+    media: MediaLibrary,
+    images: list[str],
+    cursors: dict[int, int],
+    diagnostics: Diagnostics,
+) -> None:
+    """Everything the content policy removes from raw HTML, reported where it is written (builder.sanitize)."""
+    source = note.source
+    inspection = inspect_fragment(token.content)
+    if not inspection.findings and not inspection.images:
+        return
+    origin = _html_origin(source, token, block, cursors)
+    for finding in inspection.findings:
+        line = origin.line + finding.line - 1
+        col = origin.col + finding.col - 1 if finding.line == 1 else finding.col
+        length = 1
+        if finding.needle and line <= len(source.line_starts):
+            # Point at the attribute itself when it is written on the element's line.
+            at = source.line_text(line).lower().find(finding.needle.lower(), max(col - 1, 0))
+            if at >= 0:
+                col, length = at + 1, len(finding.needle)
+        report = diagnostics.error if finding.verdict is Verdict.ERROR else diagnostics.warning
+        report(Location(source.path, line, col), finding.code, finding.message, length)
+    for src in inspection.images:
+        images.append(src)
+        checked = media.check(src)
+        problem = checked if isinstance(checked, MediaProblem) else media.warning(src)
+        if problem is not None:
+            location, length = _find_in_lines(source, block, src, cursors)
+            report = diagnostics.warning if problem.warning else diagnostics.error
+            report(location, problem.code, problem.message, length)
 
 
 def _note(

@@ -44,6 +44,34 @@ CONFIG: dict[str, object] = {
     "themeCSS": THEME_CSS,
 }
 
+#: Run before every render, in the renderer's JavaScript context: Math.random seeded afresh (gitGraph names
+#: commits with random ids, the DOM shim's crypto draws from it) and the clock stopped at 2000-01-01T00:00:00Z
+#: (anything Mermaid dates "now", e.g. a Gantt task without a start). The same source gives the same bytes.
+DETERMINISM_JS = r"""
+(function () {
+  var seed = 0x2545f491;
+  Math.random = function () {
+    seed = (seed + 0x6d2b79f5) | 0;
+    var t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  var Real = globalThis.__deckforgeRealDate || Date;
+  globalThis.__deckforgeRealDate = Real;
+  var FIXED = 946684800000;
+  function FixedDate() {
+    if (!(this instanceof FixedDate)) return new Real(FIXED).toString();
+    var args = Array.prototype.slice.call(arguments);
+    return args.length ? new (Function.prototype.bind.apply(Real, [null].concat(args)))() : new Real(FIXED);
+  }
+  FixedDate.prototype = Real.prototype;
+  FixedDate.now = function () { return FIXED; };
+  FixedDate.UTC = Real.UTC;
+  FixedDate.parse = Real.parse;
+  globalThis.Date = FixedDate;
+})();
+"""
+
 # mermaidx keeps a QuickJS context in-process with no way to interrupt it, so every render runs in a child
 # interpreter that we can kill on timeout. The child only needs mermaidx, not this package.
 _WORKER = r"""
@@ -54,6 +82,10 @@ except ImportError as exc:
     print(json.dumps({"missing": str(exc)}))
     sys.exit(3)
 request = json.loads(sys.stdin.read())
+# Every render script starts with the builder's determinism prelude (see DETERMINISM_JS).
+import mermaidx.engines.quickjs_engine as _engine
+_render_script = _engine.render_script
+_engine.render_script = lambda *args: request["prelude"] + _render_script(*args)
 try:
     svg = mermaidx.render(request["source"], theme=request["theme"], config=request["config"]).svg()
 except Exception as exc:
@@ -63,12 +95,16 @@ print(json.dumps({"svg": svg}))
 """
 
 _LINE = re.compile(r"\bon line (\d+)")
+#: A Gantt diagram: its first statement (after blank lines, %% comments and a front-matter or init block).
+_GANTT = re.compile(r"^(?:\s*(?:%%[^\n]*)?\n)*\s*(?:---\n.*?\n---\s*\n(?:\s*\n)*)?\s*gantt\b", re.DOTALL)
 _NOISE_PREFIXES = ("Mermaid rendering failed:", "Error:", "UnknownDiagramError:")
 
 
 class MermaidEngine:
     name = "mermaid"
-    options = json.dumps({"config": CONFIG, "theme": THEME}, sort_keys=True)
+    options = json.dumps(
+        {"config": CONFIG, "gantt": "todayMarker off", "prelude": DETERMINISM_JS, "theme": THEME}, sort_keys=True
+    )
 
     def version(self) -> str:
         return package_version(DISTRIBUTION) or "missing"
@@ -79,7 +115,11 @@ class MermaidEngine:
         return None
 
     def render(self, source: str, *, timeout: float) -> str:
-        request = json.dumps({"config": CONFIG, "source": source, "theme": THEME})
+        if _GANTT.match(source):
+            # A Gantt chart draws a line at today's date; Mermaid reads the switch from the diagram only. Last,
+            # so it wins over the author's own and no line number before it moves.
+            source = f"{source.rstrip()}\ntodayMarker off\n"
+        request = json.dumps({"config": CONFIG, "prelude": DETERMINISM_JS, "source": source, "theme": THEME})
         # -P: a file named like a module in the build's working directory must not shadow mermaidx.
         result = run_process(
             [sys.executable, "-P", "-c", _WORKER],

@@ -17,8 +17,8 @@ from builder.diagrams.base import (
     EngineMissingError,
 )
 from builder.diagrams.cache import DiagramCache, cache_key
-from builder.diagrams.sanitize import sanitize_svg
 from builder.progress import Progress
+from builder.sanitize.svg import SvgRemoval, sanitize_svg_report
 
 SYNTAX = "D001"
 ENGINE_MISSING = "D002"
@@ -51,6 +51,8 @@ class DiagramDiagnostic:
 class RenderedDiagram:
     svg: bytes  # sanitised SVG, UTF-8
     media_name: str  # diagram-<sha256(svg)[:16]>.svg
+    #: What the sanitiser removed (builder.sanitize.policy decides which of it is an error).
+    removed: tuple[SvgRemoval, ...] = ()
 
     @property
     def text(self) -> str:
@@ -185,11 +187,11 @@ def _render_jobs(
 
 def _sanitise(raw_svg: str, id_prefix: str) -> RenderedDiagram | DiagramError:
     try:
-        text = sanitize_svg(raw_svg, id_prefix=id_prefix)
+        cleaned = sanitize_svg_report(raw_svg, id_prefix=id_prefix)
     except DiagramError as exc:
         return exc
-    data = text.encode("utf-8")
-    return RenderedDiagram(data, f"diagram-{hashlib.sha256(data).hexdigest()[:16]}.svg")
+    data = cleaned.text.encode("utf-8")
+    return RenderedDiagram(data, f"diagram-{hashlib.sha256(data).hexdigest()[:16]}.svg", cleaned.removed)
 
 
 def _engine_diagnostic(
