@@ -6,35 +6,11 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from builder.notetypes.deckdefined import FieldDef, TemplateDef
 
-@dataclass(frozen=True)
-class PackageField:
-    name: str
-    #: Anki's field id (Anki 23.10+), which it matches fields by; None in older packages (matched by name).
-    id: int | None
-    #: Image Occlusion finds its fields by tag.
-    tag: int | None = None
-    prevent_deletion: bool = False
-    font: str = "Arial"
-    size: int = 20
-    rtl: bool = False
-    sticky: bool = False
-    plain_text: bool = False
-    collapsed: bool = False
-    exclude_from_search: bool = False
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class PackageTemplate:
-    name: str
-    id: int | None
-    question: str
-    answer: str
-    browser_question: str = ""
-    browser_answer: str = ""
-    browser_font: str = ""
-    browser_size: int = 0
+# A package's fields and templates carry exactly what a deck-defined notetype writes back out.
+PackageField = FieldDef
+PackageTemplate = TemplateDef
 
 
 @dataclass(frozen=True)
