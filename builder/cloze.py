@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 #: Anki keeps a cloze number as a 16-bit card ordinal plus one: `c65536` and above make no card (or no import).
 MAX_ORDINAL = 65_535
@@ -106,6 +107,16 @@ def _closed(text: str, frame: _Open, end: int) -> Cloze | ClozeProblem | None:
 
 def scan(text: str) -> tuple[list[Cloze], list[ClozeProblem]]:
     """Every deletion in `text` in order of its opening, and every problem found, in one linear pass."""
+    # Every deletion and every problem starts at a `{{`: most texts have none.
+    if "{{" not in text:
+        return [], []
+    clozes, problems = _scan(text)
+    return list(clozes), list(problems)
+
+
+# Validation, rendering checks and three lint rules scan the same note text one after another.
+@lru_cache(maxsize=64)
+def _scan(text: str) -> tuple[tuple[Cloze, ...], tuple[ClozeProblem, ...]]:
     clozes: list[tuple[int, Cloze]] = []
     problems: list[ClozeProblem] = []
     stack: list[_Open] = []
@@ -169,7 +180,7 @@ def scan(text: str) -> tuple[list[Cloze], list[ClozeProblem]]:
             )
     clozes.sort(key=lambda item: item[0])
     problems.sort(key=lambda p: p.offset)
-    return [c for _, c in clozes], problems
+    return tuple(c for _, c in clozes), tuple(problems)
 
 
 def reveal(text: str) -> str:

@@ -9,13 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from builder.diagnostics import PER_FILE_LIMIT, Diagnostics, Location, did_you_mean, one_line, quote
 from builder.models import DeckConfig, FileSettings, NoteMeta
-from builder.saferyaml import YamlRefused, load_bounded, nesting_point
+from builder.nesting import nesting_point
 from builder.simpleyaml import load_plain
 from builder.source import SourceFile
 
@@ -155,6 +154,11 @@ def _load_yaml(where: Embedded, code: str, what: str, diagnostics: Diagnostics) 
     plain = load_plain(where.text)
     if plain is not None:
         return True, plain
+    # PyYAML loads with the first metadata that is not in the plain `key: value` form.
+    import yaml
+
+    from builder.saferyaml import YamlRefused, load_bounded
+
     try:
         return True, load_bounded(where.text)
     except YamlRefused as exc:

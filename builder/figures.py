@@ -7,24 +7,25 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from builder.alttext import diagram_alt, heading_text
 from builder.diagnostics import Diagnostics, Location
 from builder.diagrams import ENGINES
 from builder.diagrams.base import DiagramError
-from builder.diagrams.cache import DiagramCache
-from builder.diagrams.confine import CODE as CONFINE_CODE
-from builder.diagrams.confine import includes
-from builder.diagrams.confine import message as include_message
 from builder.diagrams.fence import parse_fence_info
-from builder.diagrams.legibility import SvgFacts, measure_or_none
-from builder.diagrams.occlusion import Mask, OcclusionLabel, find_label_boxes, strip_markers
-from builder.diagrams.runner import DiagramDiagnostic, DiagramRequest, RenderedDiagram, render_all
 from builder.models import NoteKind
 from builder.parse import RawNote
 from builder.progress import interactive
 from builder.sanitize.policy import Verdict
 from builder.validate import diagram_fences, fence_language
+
+if TYPE_CHECKING:
+    # The diagram stages (renderers, SVG measuring, masks) load with the first deck that has a diagram: a
+    # deck without one does not pay a tenth of its start-up for them.
+    from builder.diagrams.legibility import SvgFacts
+    from builder.diagrams.occlusion import Mask, OcclusionLabel
+    from builder.diagrams.runner import RenderedDiagram
 
 #: Where a diagram sits: the note file as shown in diagnostics, and the line of its opening fence.
 FigureKey = tuple[str, int]
@@ -54,6 +55,11 @@ class _Fence:
 
 
 def _fences(notes: Sequence[tuple[RawNote, NoteKind]], diagnostics: Diagnostics) -> list[_Fence]:
+    from builder.diagrams.confine import CODE as CONFINE_CODE
+    from builder.diagrams.confine import includes
+    from builder.diagrams.confine import message as include_message
+    from builder.diagrams.occlusion import strip_markers
+
     out = []
     for raw, kind in notes:
         for token in diagram_fences(raw):
@@ -99,6 +105,11 @@ def render_figures(
     fences = _fences(notes, diagnostics)
     if not fences:
         return Figures()
+    from builder.diagrams.cache import DiagramCache
+    from builder.diagrams.legibility import measure_or_none
+    from builder.diagrams.occlusion import find_label_boxes
+    from builder.diagrams.runner import DiagramDiagnostic, DiagramRequest, render_all
+
     requests = [DiagramRequest(f.lang, f.source, f.key[0], f.key[1], _id_prefix(f.key)) for f in fences]
     outcome = render_all(
         requests,

@@ -6,13 +6,16 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from builder.diagrams.base import DiagramError
 from builder.mediatypes import HEAD, IMAGE_SUFFIXES, SOUND_SUFFIXES, content_problem
 from builder.models import MediaFile
 from builder.sanitize.policy import Verdict
-from builder.sanitize.svg import CleanSvg, sanitize_svg_report
+
+if TYPE_CHECKING:
+    from builder.sanitize.svg import CleanSvg
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -39,6 +42,9 @@ class MediaProblem:
 
 def sanitize_media_svg(data: bytes) -> CleanSvg:
     """An SVG file from media/ through the diagrams' sanitiser; its ids prefixed after its content."""
+    # The SVG sanitiser loads with the first SVG image, not with every build.
+    from builder.sanitize.svg import sanitize_svg_report
+
     return sanitize_svg_report(data.decode("utf-8"), id_prefix="m" + hashlib.sha256(data).hexdigest()[:8])
 
 

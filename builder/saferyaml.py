@@ -16,7 +16,6 @@ fails, goes through the pure-Python parser, whose composer counts its depth.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import yaml
@@ -30,7 +29,6 @@ MAX_INT_DIGITS = 40
 MAX_TEXT = 64 * 1024
 #: libyaml nests at most this many levels in a text this short (well below where its recursion crashes).
 _FAST_LIMIT = 4096
-_FLOW = re.compile(r"\\.|[\"'\n#\[\]{}]")
 
 
 class YamlRefused(Exception):
@@ -119,34 +117,3 @@ def load_bounded(text: str) -> object:
         except (yaml.YAMLError, YamlRefused):
             pass  # parsed again below: the pure loader's messages and marks do not depend on the build
     return yaml.load(text, Loader=_Bounded)
-
-
-def nesting_point(text: str, limit: int) -> int | None:
-    """The offset of the first `[` or `{` nested more than `limit` deep outside quotes and comments, or None.
-
-    A linear pre-check for TOML, whose standard parser recurses once per level and would raise
-    RecursionError; strings and comments are skipped line by line, which is how both formats write them.
-    """
-    depth = 0
-    quote: str | None = None
-    comment = False
-    for match in _FLOW.finditer(text):
-        token = match.group()
-        if token == "\n":
-            quote, comment = None, False
-        elif comment:
-            continue
-        elif quote is not None:
-            if token == quote:
-                quote = None
-        elif token in "\"'":
-            quote = token
-        elif token == "#":
-            comment = True
-        elif token in "[{":
-            depth += 1
-            if depth > limit:
-                return match.start()
-        elif token in "]}":
-            depth = max(0, depth - 1)
-    return None

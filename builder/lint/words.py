@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 WORD = re.compile(r"[a-z0-9]+")
 
@@ -28,6 +29,8 @@ MAX_TERM_WORDS = 6
 _SAME_IN_PLURAL = frozenset({"series", "species", "analysis", "basis"})
 
 
+# A deck's vocabulary is a few thousand words, each looked up again and again (every note, every rule).
+@lru_cache(maxsize=1 << 16)
 def singular(word: str) -> str:
     """A plural folded to its singular, well enough to match "features"/"feature", "policies"/"policy"."""
     if len(word) <= 3 or word.isdigit() or word in _SAME_IN_PLURAL:

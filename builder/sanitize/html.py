@@ -14,10 +14,8 @@ import contextvars
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
-
-from justhtml import JustHTML, SanitizationPolicy, UrlPolicy, UrlRule
-from justhtml.dom import Element, Node
+from functools import cache
+from typing import TYPE_CHECKING, Literal
 
 from builder.sanitize.policy import (
     ACTIVE_URL,
@@ -39,6 +37,11 @@ from builder.sanitize.policy import (
     link_problem,
     url_scheme,
 )
+
+if TYPE_CHECKING:
+    # justhtml (an HTML5 parser, a twentieth of a second to import) loads with the first note that has HTML.
+    from justhtml import JustHTML, SanitizationPolicy
+    from justhtml.dom import Element, Node
 
 #: Why each forbidden element cannot ship, for the message.
 _WHY: dict[str, str] = {
@@ -69,6 +72,8 @@ class Inspection:
 
 
 def _parse(html: str) -> JustHTML:
+    from justhtml import JustHTML
+
     return JustHTML(html, fragment=True, sanitize=False, track_node_locations=True)
 
 
@@ -97,10 +102,13 @@ def _cross_check(html: str, found: Inspection) -> None:
 
     The two follow the same tables, so this should find nothing; it makes sure no removal is ever silent.
     """
+    from justhtml import JustHTML
+
+    collecting = _policy("collect")
     with _resolving(lambda src: src):
-        JustHTML(html, fragment=True, sanitize=True, policy=_COLLECTING, track_node_locations=True)
+        JustHTML(html, fragment=True, sanitize=True, policy=collecting, track_node_locations=True)
     reported = {(f.line, f.col) for f in found.findings}
-    for error in _COLLECTING.collected_security_errors():
+    for error in collecting.collected_security_errors():
         where = (error.line or 1, error.column or 1)
         if error.message == "Dropped comment" or where in reported:
             continue  # a comment shows nothing on the card either way
@@ -124,6 +132,8 @@ def _children(node: Node) -> Iterator[Node]:
 
 
 def _walk(node: Node, found: Inspection) -> None:
+    from justhtml.dom import Element
+
     for child in _children(node):
         if not isinstance(child, Element):
             continue
@@ -217,7 +227,12 @@ def _url_filter(tag: str, attr: str, value: str) -> str | None:
     return value
 
 
+@cache
 def _policy(unsafe_handling: Literal["strip", "collect"]) -> SanitizationPolicy:
+    """ "strip" enforces the policy on rendered fields; "collect" is the same policy, reporting what it removes:
+    the check that nothing is removed without a diagnostic."""
+    from justhtml import SanitizationPolicy, UrlPolicy, UrlRule
+
     return SanitizationPolicy(
         allowed_tags=sorted(HTML_TAGS),
         allowed_attributes={tag: sorted(attrs) for tag, attrs in HTML_ATTRIBUTES.items()},
@@ -240,12 +255,6 @@ def _policy(unsafe_handling: Literal["strip", "collect"]) -> SanitizationPolicy:
     )
 
 
-#: Enforces the policy on rendered fields.
-_POLICY = _policy("strip")
-#: The same policy, reporting what it removes: the check that nothing is removed without a diagnostic.
-_COLLECTING = _policy("collect")
-
-
 @contextlib.contextmanager
 def _resolving(resolve: MediaResolver) -> Iterator[None]:
     token = _RESOLVER.set(resolve)
@@ -257,5 +266,7 @@ def _resolving(resolve: MediaResolver) -> Iterator[None]:
 
 def clean_field(html: str, resolve: MediaResolver) -> str:
     """`html` with everything outside the policy removed; each `<img src>` replaced by `resolve(src)`."""
+    from justhtml import JustHTML
+
     with _resolving(resolve):
-        return JustHTML(html, fragment=True, sanitize=True, policy=_POLICY).to_html(pretty=False)
+        return JustHTML(html, fragment=True, sanitize=True, policy=_policy("strip")).to_html(pretty=False)
