@@ -9,22 +9,18 @@ shrinks it, so the author knows whether to make it narrower, shorter or its labe
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from builder.diagnostics import Diagnostics, Location
-from builder.diagrams.legibility import (
-    MIN_LABEL_PX,
-    VIEWPORTS,
-    Placement,
-    Rendering,
-    SvgFacts,
-    measure_or_none,
-    rendering,
-)
 from builder.figures import Figures
 from builder.media import MediaLibrary
 from builder.models import NoteSpec
 from builder.parse import RawNote
 from builder.validate import diagram_fences
+
+if TYPE_CHECKING:
+    # SVG measuring loads with the first diagram or SVG image: most notes have neither.
+    from builder.diagrams.legibility import Placement, Rendering, SvgFacts
 
 CODE = "L006"
 NAME = "small-diagram-text"
@@ -32,6 +28,8 @@ NAME = "small-diagram-text"
 
 def legibility_problem(facts: SvgFacts, placement: Placement) -> str | None:
     """Why the image's smallest label is too small to read, with what to change; None if it reads everywhere."""
+    from builder.diagrams.legibility import MIN_LABEL_PX, VIEWPORTS, rendering
+
     shots = [rendering(facts, viewport, placement) for viewport in VIEWPORTS]
     small = [r for r in shots if r.smallest_px is not None and r.smallest_px < MIN_LABEL_PX]
     if not small or facts.smallest_text is None:
@@ -49,6 +47,8 @@ def legibility_problem(facts: SvgFacts, placement: Placement) -> str | None:
 
 
 def _advice(facts: SvgFacts, placement: Placement, shot: Rendering) -> str:
+    from builder.diagrams.legibility import MIN_LABEL_PX
+
     viewport = shot.viewport
     tallest = placement.max_height * viewport.height
     if facts.smallest_text is not None and facts.smallest_text < MIN_LABEL_PX:
@@ -77,6 +77,8 @@ def lint_figures(
         facts = figures.facts.get(key)
         if facts is None:
             continue
+        from builder.diagrams.legibility import Placement
+
         placement = Placement.OCCLUSION if key in figures.masks else Placement.CARD
         problem = legibility_problem(facts, placement)
         if problem is not None:
@@ -90,6 +92,8 @@ def lint_figures(
             checked = library.check(src)
             if not isinstance(checked, Path) or checked.suffix.lower() != ".svg":
                 continue  # raster images carry no text the builder can measure
+            from builder.diagrams.legibility import Placement, measure_or_none
+
             facts = measure_or_none(library.add(checked).data.decode("utf-8", errors="replace"))
             problem = legibility_problem(facts, Placement.CARD) if facts is not None else None
             if problem is not None:

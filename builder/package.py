@@ -8,15 +8,13 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from html import escape
 from itertools import count
 from pathlib import Path
 from typing import Any
 
-import genanki
-from genanki.apkg_col import APKG_COL
-from genanki.apkg_schema import APKG_SCHEMA
-
+from builder.ankischema import apkg_col, apkg_schema, deck_entry
 from builder.archive import Member, write_zip
 from builder.ids import stable_int
 from builder.models import Deck, NoteKind, RenderedNote
@@ -55,7 +53,7 @@ def _decks_json(deck: Deck, ids: Mapping[str, int], default: str) -> str:
     decks: dict[str, Any] = json.loads(default)
     for name, deck_id in ids.items():
         description = deck_description(deck) if name == deck.config.name else ""
-        entry = genanki.Deck(deck_id, name, description).to_json()
+        entry = deck_entry(deck_id, name, description)
         # Expanded in the deck list and in the browser's sidebar, so no subdeck hides on first import.
         entry["browserCollapsed"] = False
         decks[str(deck_id)] = entry
@@ -68,18 +66,16 @@ def _models_json(deck: Deck, epoch: int, notetype_mods: Mapping[int, int]) -> st
     return json.dumps({str(nt.id): nt.schema11(notetype_mods.get(nt.id, epoch), css) for nt in used}, sort_keys=True)
 
 
+@cache
 def _split_schema() -> tuple[str, str]:
     """genanki's schema split into its tables and its indexes.
 
     The indexes are built after the rows are in: one sort per index instead of a B-tree update per row.
     """
-    statements = [s.strip() for s in APKG_SCHEMA.split(";") if s.strip()]
+    statements = [s.strip() for s in apkg_schema().split(";") if s.strip()]
     tables = [s for s in statements if not s.upper().startswith("CREATE INDEX")]
     indexes = [s for s in statements if s.upper().startswith("CREATE INDEX")]
     return ";\n".join(tables) + ";", ";\n".join(indexes) + ";"
-
-
-_TABLES, _INDEXES = _split_schema()
 
 
 def _write_collection(
@@ -111,8 +107,9 @@ def _write_collection(
         # No journal and no fsync: the zip that holds the file is what gets written atomically.
         connection.execute("PRAGMA journal_mode = OFF")
         connection.execute("PRAGMA synchronous = OFF")
-        connection.executescript(_TABLES)
-        connection.executescript(APKG_COL)
+        tables, indexes = _split_schema()
+        connection.executescript(tables)
+        connection.executescript(apkg_col())
         (default_decks,) = connection.execute("SELECT decks FROM col").fetchone()
         connection.execute(
             "UPDATE col SET decks = ?, models = ?",
@@ -120,7 +117,7 @@ def _write_collection(
         )
         connection.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", notes)
         connection.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
-        connection.executescript(_INDEXES)
+        connection.executescript(indexes)
         connection.commit()
         return len(cards)
     finally:
