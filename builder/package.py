@@ -41,8 +41,8 @@ def _deck_ids(deck: Deck) -> dict[str, int]:
     """Every deck the notes use and every deck above them, with its id: the configured id for the top deck,
     derived ids below it. A parent missing from the package would be created by Anki, collapsed."""
     names = {deck.config.name}
-    for note in deck.notes:
-        parts = note.deck_name.split("::")
+    for deck_name in {note.deck_name for note in deck.notes}:
+        parts = deck_name.split("::")
         names.update("::".join(parts[:i]) for i in range(1, len(parts) + 1))
     return {
         name: deck.config.id if name == deck.config.name else stable_int(deck.config.id, name) for name in sorted(names)
