@@ -2,7 +2,7 @@
 
 At a position where no rule applies (a `-` or `:` inside a sentence), markdown-it-py calls all twenty inline
 rules before it keeps the character as text; here that is one dictionary lookup. And text with no character
-any rule could start at (most headings, many list items) is one text token, as markdown-it-py would make it,
+any rule could start at (most headings, table cells and list items) is one text token, as markdown-it-py would make it,
 without setting up an inline state and running the five post-processing rules, which find nothing to do.
 """
 
@@ -129,11 +129,14 @@ def _dispatch(parser: ParserInline) -> _Dispatch:
 
 def _parse(self: ParserInline, src: str, md: MarkdownIt, env: EnvType, tokens: list[Token]) -> list[Token]:
     """ParserInline.parse, with plain text made into its one text token directly."""
-    if src and not tokens and self.terminator_re.search(src) is None and _dispatch(self).plain_text_shortcut:
-        token = Token("text", "", 0)
-        token.content = src
-        tokens.append(token)
-        return tokens
+    if src and not tokens:
+        dispatch = _dispatch(self)
+        # Terminators no rule starts at (`-`, `:`, `{`) are kept as text one by one, into the same pending text.
+        if dispatch.plain_text_shortcut and not any(map(dispatch.at, set(self.terminator_re.findall(src)))):
+            token = Token("text", "", 0)
+            token.content = src
+            tokens.append(token)
+            return tokens
     return ParserInline.parse(self, src, md, env, tokens)
 
 
