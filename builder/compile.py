@@ -28,7 +28,7 @@ from builder.media import MediaLibrary
 from builder.models import Deck, DeckConfig, MediaFile, NoteKind, NoteSpec, RenderedNote
 from builder.notecache import NoteCache, dumps, file_key, store
 from builder.notefile import CompiledFile, DeckKey, compile_file, is_current
-from builder.notetypes import deck_notetypes
+from builder.notetypes import NOTETYPES_DIR, deck_notetypes
 from builder.notetypes.deckdefined import DeckNotetype
 from builder.options import Options
 from builder.parse import RawNote, parse_file
@@ -246,8 +246,6 @@ def _check_notetype_clash(source: DeckSource, key: DeckKey, kinds: set[NoteKind]
     deck-defined ones, with the same ids, and its notes keep them."""
     builtin = deck_notetypes(key.id, key.name)
     used = {builtin[kind] for kind in kinds if kind in builtin}
-    from builder.notetypes.loader import NOTETYPES_DIR
-
     for nt in key.notetypes:
         for other in used:
             if nt.id == other.id or nt.name.lower() == other.name.lower():
@@ -270,7 +268,7 @@ def _explicit(note: RenderedNote | NoteSpec, deck_id: int) -> bool:
 def _deck_key(source: DeckSource, config: DeckConfig | None, diagnostics: Diagnostics) -> DeckKey:
     """The deck's identity and its own notetypes."""
     notetypes: tuple[DeckNotetype, ...] = ()
-    if (source.folder / "notetypes").is_dir():
+    if (source.folder / NOTETYPES_DIR).is_dir():
         # Reading notetype.toml (its pydantic models) loads only for a deck that defines notetypes.
         from builder.notetypes.loader import load_deck_notetypes
 

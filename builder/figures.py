@@ -102,6 +102,8 @@ def render_figures(
     jobs: int | None = None,
 ) -> Figures:
     """Render every diagram fence once (cached, in parallel) and measure the masks of occluded labels."""
+    if not notes:
+        return Figures()
     fences = _fences(notes, diagnostics)
     if not fences:
         return Figures()

@@ -1,6 +1,7 @@
 """Plain metadata without a YAML parser: `key: value` and `key: [a, b]` lines → the dict YAML would give, or None.
 
-Almost every note's metadata is one of `id: some-id`, `type: reverse` or `tags: [topic::x]`, and a YAML parser
+Almost every note's metadata is one of `id: some-id`, `type: reverse` or `tags: [topic::x]` (and a file's
+front matter `deck: Some Name`), and a YAML parser
 per note costs more than parsing the note's Markdown. This recognises only the plainest form of those lines
 and answers None for anything else (quotes, comments, indentation, numbers, dates, YAML's yes/no/on/off/null,
 duplicate keys), which then goes through the YAML loader as before. Where it answers, the answer equals
@@ -12,7 +13,9 @@ from __future__ import annotations
 import re
 
 _LINE = re.compile(r"([a-z][a-z_]*): (.*)")
-_SCALAR = re.compile(r"[a-z][a-z0-9-]*")
+#: A plain one-line scalar: words of letters, digits and `_./-`, one space or `:`/`::` between them (a deck
+#: name in front matter: `deck: Storage`, `deck: Domain 1 Fundamentals`, `deck: AWS::Bedrock`).
+_SCALAR = re.compile(r"[A-Za-z][A-Za-z0-9_./-]*(?:(?: |::?)[A-Za-z0-9_./-]+)*")
 _ITEM = re.compile(r"[A-Za-z][A-Za-z0-9_./-]*(?:::?[A-Za-z0-9_./-]+)*")
 #: Plain words YAML 1.1 reads as booleans or null rather than strings.
 _SPECIAL = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})

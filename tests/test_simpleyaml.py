@@ -15,6 +15,8 @@ VALUES = [
     "[]", "[a]", "[a, b]", "[a,b]", "[topic::rag, service::bedrock]", "[on]", "[Yes, a]", "[a:]", "[a: b]",
     "[a, [b]]", "[a,]", "[ a , b ]", "[1, a]", "[tag.with.dots, path/like]", "[a::b::c]", "[a:::b]", "{a: b}",
     "&anchor x", "*ref", "!tag x", "|", ">", "a\tb", "",
+    "Storage", "Domain 1 Fundamentals", "AWS::Bedrock", "A::B C", "Yes", "NULL", "a  b", "a ", "a :b", "a: ",
+    "a -b", "Big - Small", "v1.0 notes", "A/B", "x:", "x::", "a ::b", "Off", "e", "E1", "a:1", "a # c", "a' b",
 ]  # fmt: skip
 KEYS = ["id", "type", "tags", "ignore", "Id", "my_key", "a-b"]
 
@@ -35,6 +37,7 @@ def test_shortcut_agrees_with_yaml(text: str) -> None:
 
 def test_shortcut_covers_the_usual_metadata() -> None:
     usual = ["id: bedrock-pricing", "id: temperature\ntype: reverse\ntags: [topic::inference-parameters] ",
-             "id: x1\nignore: [long-answer, L005]"]  # fmt: skip
+             "id: x1\nignore: [long-answer, L005]", "deck: Storage\ntags: [topic::storage]",
+             "deck: Domain 1 Fundamentals of AI"]  # fmt: skip
     for text in usual:
         assert load_plain(text) == yaml.safe_load(text)

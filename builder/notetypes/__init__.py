@@ -12,8 +12,12 @@ from builder.notetypes.builtin import (
 )
 from builder.notetypes.model import FieldSpec, Notetype, TemplateSpec
 
+#: The folder of a deck that holds its own notetypes, one folder each (builder.notetypes.loader reads them).
+NOTETYPES_DIR = "notetypes"
+
 __all__ = [
     "LAYOUTS",
+    "NOTETYPES_DIR",
     "SOURCE_FIELD",
     "FieldSpec",
     "Layout",

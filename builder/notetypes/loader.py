@@ -18,6 +18,7 @@ from pydantic import Field, StringConstraints
 from builder.config import Embedded, _validate
 from builder.diagnostics import Diagnostics, Location
 from builder.models import Frozen
+from builder.notetypes import NOTETYPES_DIR
 from builder.notetypes.deckdefined import (
     SPECIAL_FIELDS,
     DeckNotetype,
@@ -29,7 +30,6 @@ from builder.notetypes.deckdefined import (
 )
 from builder.source import SourceFile, display_path, read_source
 
-NOTETYPES_DIR = "notetypes"
 KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 _KEY = re.compile(KEY_PATTERN)
 #: Anki refuses these in field names (they would break its template syntax); a name is also one line.
