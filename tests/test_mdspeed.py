@@ -57,7 +57,7 @@ def test_same_tokens_on_the_benchmark_corpus() -> None:
 
 
 #: Every character some block or inline rule starts at, plus text, blanks and line breaks.
-_MARKUP = list("#*_-+=~`$%^&!<>[]()|:\\{}\"'/.0123456789") + ["\n", "\n\n", "  ", "    ", "\t", "word", "é", "c1::"]
+_MARKUP = [*"#*_-+=~`$%^&!<>[]()|:\\{}\"'/.0123456789", "\n", "\n\n", "  ", "    ", "\t", "word", "é", "c1::"]
 _LINES = [
     "# h",
     "## h",
