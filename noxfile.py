@@ -81,9 +81,13 @@ def screenshots(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmark 1k/10k/50k-note synthetic decks against the floor; prints a table, writes dist/bench.json."""
+    """Benchmark 1k/10k/50k-note synthetic decks against the floor and ankdown; prints a table, writes
+    dist/bench.json."""
     # genanki and markdown-it-py (the floor) come with the builder itself.
     _install(session, "diagrams")
+    # The peer (tests/bench/peer.py), pinned with its dependencies; misaka is a C extension built with the
+    # machine's C compiler where PyPI has no wheel for this Python.
+    session.install(*CONSTRAINTS, "ankdown==0.7.1")
     session.run("python", "-m", "tests.bench", *session.posargs)
 
 

@@ -267,6 +267,13 @@ def _cmd_import(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
     return EXIT_OK
 
 
+def _cmd_fingerprint(args: argparse.Namespace, diagnostics: Diagnostics) -> int:
+    from builder.fingerprint import builder_fingerprint
+
+    print(builder_fingerprint())
+    return EXIT_OK
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Diagnostics], int]]] = {
     "check": ("validate every deck and report all problems", _cmd_check),
     "build": ("validate, then write dist/<deck>-<version>.apkg and .json for every deck", _cmd_build),
@@ -278,6 +285,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Diagnostics], int]]
     "record": ("build, then keep each manifest in source/<deck>/releases/ as the next baseline", _cmd_record),
     "new": ("start a deck repository in DIR: example notes, noxfile, tests, CI and release workflows", _cmd_new),
     "import": ("turn an Anki package (.apkg) into a deck folder of Markdown notes, keeping every GUID", _cmd_import),
+    "fingerprint": ("print the builder's fingerprint (code, libraries, Python): key the cache on it", _cmd_fingerprint),
 }
 
 
@@ -299,6 +307,9 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("directory", type=Path, metavar="DIR", help="where to create it (new or empty)")
             cmd.add_argument("--name", help="the deck name in Anki (default: from DIR)")
             cmd.add_argument("--slug", help="the deck folder under source/ (default: from DIR)")
+            cmd.set_defaults(format="text")
+            continue
+        if name == "fingerprint":
             cmd.set_defaults(format="text")
             continue
         if name == "import":

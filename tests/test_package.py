@@ -140,6 +140,8 @@ def test_deckforge_new_from_the_wheel_builds_and_passes_its_tests(
         "GIT_CONFIG_GLOBAL": os.devnull,
     }
     assert _run(bin_dir / "deckforge", "--version", cwd=tmp_path, env=env).strip() == f"deckforge {__version__}"
+    # What the action keys the build cache on, from an installed (not editable) builder.
+    assert re.fullmatch(r"[0-9a-f]{64}\n", _run(bin_dir / "deckforge", "fingerprint", cwd=tmp_path, env=env))
 
     made = _run(bin_dir / "deckforge", "new", "spanish-verbs", "--name", "Spanish verbs", cwd=tmp_path, env=env)
     deck_id = int(re.search(r"deck id (\d+)", made).group(1))  # type: ignore[union-attr]
