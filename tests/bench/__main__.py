@@ -89,14 +89,16 @@ def bench_size(notes: int, work: Path, repeat: int, jobs: int | None) -> dict[st
         shutil.rmtree(root / "dist", ignore_errors=True)
 
     floor_cmd = [sys.executable, "-m", "tests.bench.floor", "source/bench", str(root / "floor.apkg")]
+    parse_cmd = [sys.executable, "-m", "tests.bench.parseonly", "source/bench"]
     peer = peer_runner(root, env)
-    # Floor, cold build and peer alternate, so a neighbour's load on a shared machine hits all three alike.
-    floors, colds, peers = [], [], []
+    # Floor, cold build, peer and parser alone alternate, so a neighbour's load on a shared machine hits them alike.
+    floors, colds, peers, parses = [], [], [], []
     for _ in range(repeat):
         floors.append(run(floor_cmd, env, root))
         cold_start()
         colds.append(builder())
         peers.append(peer())
+        parses.append(run(parse_cmd, env, root))
     floor, cold = _summary(floors), _summary(colds)
     noop = _measure(repeat, builder)
     one_file = _measure(repeat, builder, lambda: touch_one_file(root))
@@ -107,6 +109,7 @@ def bench_size(notes: int, work: Path, repeat: int, jobs: int | None) -> dict[st
         "notes": notes,
         "floor": floor,
         "peer": _summary(peers),
+        "parse_only": _summary(parses),
         "cold": cold,
         "noop": noop,
         "one_file": one_file,
@@ -132,7 +135,8 @@ def report(results: list[dict[str, object]], targets: list[Target]) -> str:
         out.append(f"\n{result['notes']:,} notes")
         out.append("| run                | seconds | x cold | peak MB |")
         out.append("|---|---:|---:|---:|")
-        for key, label in (("floor", "floor"), ("peer", "ankdown (peer)"), ("cold", "cold build"),
+        for key, label in (("floor", "floor"), ("peer", "ankdown (peer)"), ("parse_only", "parser alone"),
+                           ("cold", "cold build"),
                            ("noop", "no-op rebuild"), ("one_file", "one file changed"),
                            ("one_file_watch", "one file, watch")):  # fmt: skip
             r = result[key]
@@ -174,9 +178,10 @@ def _why_one_file(one: Run) -> str:
     )
 
 
-def _why_peer(cold: Run, peer: Run) -> str:
+def _why_peer(cold: Run, peer: Run, parse_only: Run) -> str:
     return (
         f"ankdown took {peer.seconds:.2f} s (misaka, a Markdown parser in C, one card per note, no checks), "
+        f"markdown-it-py alone parsing the notes on every core {parse_only.seconds:.2f} s, "
         f"the cold build {cold.seconds:.2f} s, of which compiling {cold.stages.get('compile', 0.0):.2f} s; "
         f"{_serial(cold)} (docs/performance.md)"
     )
@@ -194,7 +199,7 @@ def _targets(by_size: dict[int, dict[str, object]]) -> list[Target]:
         floor, noop, one = get(10_000, "floor"), get(10_000, "noop"), get(10_000, "one_file")
         out.append(Target("10k cold", cold.seconds / floor.seconds, 1.0, "cold / floor", _why_cold(cold, floor)))
         peer = get(10_000, "peer")
-        why_peer = _why_peer(cold, peer)
+        why_peer = _why_peer(cold, peer, get(10_000, "parse_only"))
         out.append(Target("10k vs peer", cold.seconds / peer.seconds, 1.0, "cold / ankdown", why_peer, strict=True))
         out.append(Target("10k no-op", noop.seconds / cold.seconds, 0.15, "no-op / cold", _serial(noop)))
         watching = get(10_000, "one_file_watch")
