@@ -101,3 +101,21 @@ def test_same_tokens_on_generated_inline_text(parts: list[str]) -> None:
 def test_same_tokens_on_generated_blocks(lines: list[tuple[str, list[str]]]) -> None:
     text = "\n".join(head + "".join(tail) for head, tail in lines)
     assert _tokens(FAST, text) == _tokens(STOCK, text)
+
+
+def _html(md: MarkdownIt, text: str) -> str:
+    # The same token stream for both, rendered by each parser's renderer with markdown-it's default rules.
+    return md.renderer.render(STOCK.parse(text, {}), md.options, {})
+
+
+@pytest.mark.parametrize("path", _markdown_files(), ids=lambda p: str(p.relative_to(REPO)))
+def test_same_html_on_every_markdown_file(path: Path) -> None:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    assert _html(FAST, text) == _html(STOCK, text)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(_LINES), st.lists(st.sampled_from(_MARKUP), max_size=6)), max_size=14))
+def test_same_html_on_generated_blocks(lines: list[tuple[str, list[str]]]) -> None:
+    text = "\n".join(head + "".join(tail) for head, tail in lines)
+    assert _html(FAST, text) == _html(STOCK, text)
