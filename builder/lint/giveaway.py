@@ -21,12 +21,13 @@ on the card:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from builder import cloze
 from builder.lint.note import LintNote
-from builder.lint.words import MAX_TERM_WORDS, WORD, occurrences, singular, words
+from builder.lint.words import MAX_TERM_WORDS, WORD, is_term, occurrences, singular, words
 from builder.models import NoteKind
 
 _LEAD_END = re.compile(r"[;.,!?\u2013\u2014]|\s-\s")
@@ -134,6 +135,12 @@ def _cloze_giveaway(n: LintNote) -> str | None:
     terms: dict[tuple[str, ...], set[int]] = {}
     for d in deletions:
         terms.setdefault(trim(words(cloze.reveal(d.text))), set()).add(d.ordinal)
+    # A giveaway is a second occurrence of a deletion's term, besides the deletion itself, so every word of
+    # the term occurs twice. The raw text has every shown word (and the `cN` and hint words on top): where no
+    # term passes that count, the per-word sweep below has nothing to find.
+    counts = Counter(words(text))
+    if not any(is_term(term) and all(counts[w] >= 2 for w in term) for term in terms):
+        return None
     shown = _shown(text, len(n.raw.title), deletions)
     for term, starts in occurrences(shown.words, terms).items():
         for card in sorted(terms[term]):
