@@ -49,6 +49,8 @@ def _run(sizes: list[int]) -> int:
 
 def prose_items(text: str) -> int:
     """Parts of the longest enumeration in one clause of `text` (0 when it has none)."""
+    if text.count(",") < 2:
+        return 0  # no clause of it can hold the two commas an enumeration needs
     best = 0
     for clause in _clauses(_EXAMPLES.sub(" ", text)):
         if clause.count(",") < 2:
