@@ -72,7 +72,12 @@ def test_wheel_and_sdist_pass_twine_and_carry_the_package_data(distributions: tu
         info = f"deckforge-{__version__}.dist-info"
         metadata = email.message_from_bytes(archive.read(f"{info}/METADATA"))
         entry_points = archive.read(f"{info}/entry_points.txt").decode()
-    assert {"builder/py.typed", "builder/notetypes/card.css", *_TEMPLATE_FILES} <= names
+    assert {
+        "builder/py.typed",
+        "builder/notetypes/card.css",
+        "builder/diagrams/mermaid_shim.js",
+        *_TEMPLATE_FILES,
+    } <= names
     assert not any("__pycache__" in name or name.startswith("tests/") for name in names)
     assert re.search(r"^deckforge = builder\.cli:run$", entry_points, re.MULTILINE)
 

@@ -63,6 +63,10 @@ class DiagramEngine(Protocol):
         """Render `source` to SVG text, or raise a DiagramError subclass."""
         ...
 
+    def close(self) -> None:
+        """Stop any long-lived worker the engine started (a later render starts a new one)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ProcessResult:

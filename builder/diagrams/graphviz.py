@@ -40,6 +40,9 @@ class GraphvizEngine:
             return f"Graphviz (graphviz-pure) is not installed: {INSTALL_HINT}"
         return None
 
+    def close(self) -> None:
+        """Nothing to stop: each render is a process of its own."""
+
     def render(self, source: str, *, timeout: float) -> str:
         binary = find_binary()
         if binary is None:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import threading
+import time
 from importlib.util import find_spec
+from pathlib import Path
 
+from builder.diagrams import mermaid_zygote
 from builder.diagrams.base import (
     DiagramError,
     DiagramSyntaxError,
+    DiagramTimeoutError,
     EngineMissingError,
     engine_env,
     package_version,
     run_process,
 )
+from builder.diagrams.workers import Worker
 
 DISTRIBUTION = "mermaidx"
 #: The version the builder is tested with (it bundles mermaid.js 11.16.0); used in the install hint.
@@ -72,8 +79,10 @@ DETERMINISM_JS = r"""
 })();
 """
 
-# mermaidx keeps a QuickJS context in-process with no way to interrupt it, so every render runs in a child
-# interpreter that we can kill on timeout. The child only needs mermaidx, not this package.
+#: The single-use worker: one interpreter per diagram, which loads the engine, renders and exits. Kept as the
+#: baseline the benchmark measures the long-lived worker against (BUILDER_MERMAID_SINGLE_USE=1), and for systems
+#: without fork(). mermaidx keeps a QuickJS context in-process with no way to interrupt it, so a render runs in
+#: a child interpreter that we can kill on timeout. The child only needs mermaidx, not this package.
 _WORKER = r"""
 import json, sys
 try:
@@ -93,6 +102,11 @@ except Exception as exc:
     sys.exit(2)
 print(json.dumps({"svg": svg}))
 """
+SINGLE_USE_ENV = "BUILDER_MERMAID_SINGLE_USE"
+#: Faster selector and stylesheet lookups for mermaidx's DOM shim, and the SHA-256 of the one dom_shim.js
+#: (mermaidx 0.10.1's) they replace functions of; with any other the long-lived worker runs the shim as it is.
+FAST_SHIM = Path(__file__).with_name("mermaid_shim.js")
+FAST_SHIM_FOR = "001182a63e4ebe6cadaad71c1db50479760b2c464c315c9b4f0347bd888af44b"
 
 _LINE = re.compile(r"\bon line (\d+)")
 #: A Gantt diagram: its first statement (after blank lines, %% comments and a front-matter or init block).
@@ -105,6 +119,10 @@ class MermaidEngine:
     options = json.dumps(
         {"config": CONFIG, "gantt": "todayMarker off", "prelude": DETERMINISM_JS, "theme": THEME}, sort_keys=True
     )
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._worker: Worker | None = None
 
     def version(self) -> str:
         return package_version(DISTRIBUTION) or "missing"
@@ -119,24 +137,84 @@ class MermaidEngine:
             # A Gantt chart draws a line at today's date; Mermaid reads the switch from the diagram only. Last,
             # so it wins over the author's own and no line number before it moves.
             source = f"{source.rstrip()}\ntodayMarker off\n"
-        request = json.dumps({"config": CONFIG, "prelude": DETERMINISM_JS, "source": source, "theme": THEME})
-        # -P: a file named like a module in the build's working directory must not shadow mermaidx.
-        result = run_process(
-            [sys.executable, "-P", "-c", _WORKER],
-            input_text=request,
-            timeout=timeout,
-            missing_hint=INSTALL_HINT,
-            env=engine_env(("PYTHONSTARTUP",)),
-        )
-        reply = _last_json(result.stdout)
-        if "svg" in reply:
-            return str(reply["svg"])
-        if "missing" in reply:
+        if os.environ.get(SINGLE_USE_ENV) == "1" or not hasattr(os, "fork"):
+            return render_single_use(source, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        worker = self._running_worker()
+        # The first renders wait for the engine to load, as a single-use process would, within their time.
+        if not worker.wait_started(deadline):
+            raise DiagramTimeoutError(f"render took longer than {timeout:g} s and was stopped")
+        if "missing" in worker.hello:
             raise EngineMissingError(f"Mermaid (mermaidx) is not installed: {INSTALL_HINT}")
-        if "error" in reply:
-            raise mermaid_syntax_error(str(reply["error"]))
+        if "ready" not in worker.hello:
+            raise DiagramError(f"the Mermaid renderer failed: {worker.hello.get('failed') or worker.ended}")
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise DiagramTimeoutError(f"render took longer than {timeout:g} s and was stopped")
+        reply = worker.request({"source": source}, timeout=remaining)
+        if "timeout" in reply:
+            raise DiagramTimeoutError(f"render took longer than {timeout:g} s and was stopped")
+        if "crashed" in reply:
+            raise DiagramError(f"the Mermaid renderer failed: {reply['crashed']}")
+        return _svg_or_error(reply)
+
+    def close(self) -> None:
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()
+
+    def _running_worker(self) -> Worker:
+        """The long-lived worker, started on first use and replaced once it has died."""
+        with self._lock:
+            dead = self._worker if self._worker is not None and self._worker.ended is not None else None
+            if self._worker is None or dead is not None:
+                self._worker = start_worker()
+            worker = self._worker
+        if dead is not None:
+            dead.close()
+        return worker
+
+
+def start_worker() -> Worker:
+    """A long-lived Mermaid worker (builder/diagrams/mermaid_zygote.py) with this engine's settings."""
+    settings = {
+        "config": CONFIG,
+        "prelude": DETERMINISM_JS,
+        "shim": FAST_SHIM.read_text(encoding="utf-8"),
+        "shim_for": FAST_SHIM_FOR,
+        "theme": THEME,
+    }
+    program = Path(mermaid_zygote.__file__).read_text(encoding="utf-8")
+    # -P: a file named like a module in the build's working directory must not shadow mermaidx.
+    return Worker([sys.executable, "-P", "-c", program], settings, engine_env(("PYTHONSTARTUP",)))
+
+
+def render_single_use(source: str, *, timeout: float) -> str:
+    """Render in a fresh interpreter of its own (the baseline; see _WORKER). `source` as MermaidEngine.render
+    passes it on."""
+    request = json.dumps({"config": CONFIG, "prelude": DETERMINISM_JS, "source": source, "theme": THEME})
+    # -P: a file named like a module in the build's working directory must not shadow mermaidx.
+    result = run_process(
+        [sys.executable, "-P", "-c", _WORKER],
+        input_text=request,
+        timeout=timeout,
+        missing_hint=INSTALL_HINT,
+        env=engine_env(("PYTHONSTARTUP",)),
+    )
+    reply = _last_json(result.stdout)
+    if "missing" in reply:
+        raise EngineMissingError(f"Mermaid (mermaidx) is not installed: {INSTALL_HINT}")
+    if "svg" not in reply and "error" not in reply:
         detail = result.stderr.strip().splitlines()[-1:] or [f"exit status {result.returncode}"]
         raise DiagramError(f"the Mermaid renderer failed: {detail[0]}")
+    return _svg_or_error(reply)
+
+
+def _svg_or_error(reply: dict[str, object]) -> str:
+    if "svg" in reply:
+        return str(reply["svg"])
+    raise mermaid_syntax_error(str(reply.get("error", "")))
 
 
 def mermaid_syntax_error(raw: str) -> DiagramSyntaxError:

@@ -71,6 +71,9 @@ class PlantUMLEngine:
             return INSTALL_HINT
         return None
 
+    def close(self) -> None:
+        """Nothing to stop: each render is a process of its own."""
+
     def render(self, source: str, *, timeout: float) -> str:
         cmd = command()
         if cmd is None:

@@ -170,19 +170,37 @@ def _render_jobs(
     out: dict[str, str | DiagramError] = {}
     if not jobs_to_run:
         return out
-    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="diagram") as pool:
-        # Engines are subprocesses, so threads are enough to keep `jobs` of them busy.
-        futures: dict[Future[str], _Job] = {
-            pool.submit(job.engine.render, job.source, timeout=timeout): job for job in jobs_to_run
-        }
-        for future in as_completed(futures):
-            job = futures[future]
+    engines = list({id(job.engine): job.engine for job in jobs_to_run}.values())
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="diagram") as pool:
+            # Engines are subprocesses, so threads are enough to keep `jobs` of them busy.
+            futures: dict[Future[str], _Job] = {
+                pool.submit(job.engine.render, job.source, timeout=timeout): job for job in jobs_to_run
+            }
             try:
-                out[job.key] = future.result()
-            except DiagramError as exc:
-                out[job.key] = exc
-            bar.advance()
+                for future in as_completed(futures):
+                    job = futures[future]
+                    try:
+                        out[job.key] = future.result()
+                    except DiagramError as exc:
+                        out[job.key] = exc
+                    bar.advance()
+            except BaseException:
+                # Ctrl-C: the renders still running end now (their workers are killed), not at their timeout,
+                # and those not started yet never start.
+                for future in futures:
+                    future.cancel()
+                _close(engines)
+                raise
+    finally:
+        # Long-lived workers last one build's diagram stage: nothing is left running after it.
+        _close(engines)
     return out
+
+
+def _close(engines: Sequence[DiagramEngine]) -> None:
+    for engine in engines:
+        engine.close()
 
 
 def _sanitise(raw_svg: str, id_prefix: str) -> RenderedDiagram | DiagramError:

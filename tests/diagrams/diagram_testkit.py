@@ -46,6 +46,9 @@ class CountingEngine:
             self.calls.append(source)
         return self.inner.render(source, timeout=timeout)
 
+    def close(self) -> None:
+        self.inner.close()
+
 
 class SleepEngine:
     """An engine whose program never finishes in time: `sleep` in a shell that also starts a child."""
@@ -67,6 +70,9 @@ class SleepEngine:
         result = run_process(["sh", "-c", script], input_text=source, timeout=timeout, missing_hint="needs sh")
         raise DiagramSyntaxError(f"sleep ended early: {result.returncode}")
 
+    def close(self) -> None:
+        pass
+
 
 class PassthroughEngine:
     """An 'engine' whose source already is SVG: lets the runner be fed hostile or huge SVG."""
@@ -82,6 +88,9 @@ class PassthroughEngine:
 
     def render(self, source: str, *, timeout: float) -> str:
         return source
+
+    def close(self) -> None:
+        pass
 
 
 def label_anchors(svg: str, *, nodes: bool = False) -> dict[str, tuple[float, float]]:
