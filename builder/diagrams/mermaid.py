@@ -10,8 +10,8 @@ import threading
 import time
 from importlib.util import find_spec
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from builder.diagrams import mermaid_zygote
 from builder.diagrams.base import (
     DiagramError,
     DiagramSyntaxError,
@@ -21,7 +21,9 @@ from builder.diagrams.base import (
     package_version,
     run_process,
 )
-from builder.diagrams.workers import Worker
+
+if TYPE_CHECKING:
+    from builder.diagrams.workers import Worker
 
 DISTRIBUTION = "mermaidx"
 #: The version the builder is tested with (it bundles mermaid.js 11.16.0); used in the install hint.
@@ -106,6 +108,8 @@ SINGLE_USE_ENV = "BUILDER_MERMAID_SINGLE_USE"
 #: Faster selector and stylesheet lookups for mermaidx's DOM shim, and the SHA-256 of the one dom_shim.js
 #: (mermaidx 0.10.1's) they replace functions of; with any other the long-lived worker runs the shim as it is.
 FAST_SHIM = Path(__file__).with_name("mermaid_shim.js")
+#: The long-lived worker's program; run from its text, so that its process never imports the builder.
+ZYGOTE = Path(__file__).with_name("mermaid_zygote.py")
 FAST_SHIM_FOR = "001182a63e4ebe6cadaad71c1db50479760b2c464c315c9b4f0347bd888af44b"
 
 _LINE = re.compile(r"\bon line (\d+)")
@@ -178,6 +182,9 @@ class MermaidEngine:
 
 def start_worker() -> Worker:
     """A long-lived Mermaid worker (builder/diagrams/mermaid_zygote.py) with this engine's settings."""
+    # Imported here: a build without Mermaid diagrams never loads the worker machinery.
+    from builder.diagrams.workers import Worker
+
     settings = {
         "config": CONFIG,
         "prelude": DETERMINISM_JS,
@@ -185,7 +192,7 @@ def start_worker() -> Worker:
         "shim_for": FAST_SHIM_FOR,
         "theme": THEME,
     }
-    program = Path(mermaid_zygote.__file__).read_text(encoding="utf-8")
+    program = ZYGOTE.read_text(encoding="utf-8")
     # -P: a file named like a module in the build's working directory must not shadow mermaidx.
     return Worker([sys.executable, "-P", "-c", program], settings, engine_env(("PYTHONSTARTUP",)))
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.bench.corpus import touch_one_file, write_corpus
+from tests.bench.diagrams import bench_diagrams, diagram_ratio, diagram_table
 from tests.bench.measure import Run, run, watch
 from tests.bench.peer import peer_runner
 
@@ -127,7 +128,7 @@ def _stages(r: Run) -> str:
     return f"start-up and exit {startup:.3f}, " + ", ".join(parts)
 
 
-def report(results: list[dict[str, object]], targets: list[Target]) -> str:
+def report(results: list[dict[str, object]], targets: list[Target], sections: Sequence[str] = ()) -> str:
     out = []
     for result in results:
         cold = result["cold"]
@@ -146,6 +147,7 @@ def report(results: list[dict[str, object]], targets: list[Target]) -> str:
             r = result[key]
             assert isinstance(r, Run)
             out.append(f"  stages of {key.replace('_', ' ')} (s): {_stages(r)}")
+    out.extend(sections)
     if not targets:
         out.append("\nno targets at these sizes: they are defined at 10,000 and 50,000 notes")
         return "\n".join(out) + "\n"
@@ -251,6 +253,15 @@ def _as_json(value: object) -> object:
     return value
 
 
+def _bench_diagrams(work: Path, count: int, repeat: int, jobs: int | None) -> dict[str, object] | None:
+    """The diagram corpus (tests/bench/diagrams.py): Mermaid's long-lived workers against a process per diagram."""
+    if count <= 0:
+        return None
+    print(f"benchmarking {count} Mermaid diagrams ...", file=sys.stderr, flush=True)
+    env = {"SOURCE_DATE_EPOCH": EPOCH, "CI": "true", "PYTHONPATH": str(REPO)}
+    return bench_diagrams(work, count, repeat, jobs, env)
+
+
 def _compile_bytecode() -> None:
     """Byte-compile the builder, the floor and the libraries both import, as pip does when it installs.
 
@@ -272,6 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=None, help="pass --jobs to the builder (default: its own)")
     parser.add_argument("--out", type=Path, default=REPO / "dist" / "bench.json")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--diagrams", type=int, default=40, help="Mermaid diagrams in the diagram deck (0: none)")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     _compile_bytecode()
@@ -280,13 +292,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         for size in sizes:
             print(f"benchmarking {size:,} notes ...", file=sys.stderr, flush=True)
             results.append(bench_size(size, Path(tmp), args.repeat, args.jobs))
+        diagrams = _bench_diagrams(Path(tmp), args.diagrams, args.repeat, args.jobs)
     targets = _targets({int(str(r["notes"])): r for r in results})
-    table = report(results, targets)
+    if diagrams is not None:
+        ratio, why = diagram_ratio(diagrams)
+        name = f"{diagrams['diagrams']} diagrams cold"
+        targets.append(Target(name, ratio, 0.33, "workers / process per diagram", why))
+    table = report(results, targets, [diagram_table(diagrams)] if diagrams is not None else [])
     sys.stdout.write(table)
     payload = {
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "system": platform.system()},
         "repeat": args.repeat,
         "sizes": [{k: _as_json(v) for k, v in r.items()} for r in results],
+        "diagrams": {k: _as_json(v) for k, v in diagrams.items()} if diagrams is not None else None,
         "targets": [
             {
                 "name": t.name,
