@@ -40,7 +40,10 @@ class Worker:
     {"missing": why} or {"failed": why}; empty if it died before saying anything."""
 
     def __init__(self, argv: Sequence[str], settings: Mapping[str, Any], env: Mapping[str, str]) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the waiting requests and the worker's state
+        # Writes have a lock of their own: a long request may block until the worker reads it, and the worker
+        # may be waiting for the reader thread to take a reply (which needs `_lock`) before it reads again.
+        self._send_lock = threading.Lock()
         self._waiting: dict[int, _Waiter] = {}
         self._next_id = 0
         self._started = threading.Event()
@@ -63,7 +66,9 @@ class Worker:
             self._stderr.close()
             raise EngineMissingError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
         self._stdin: IO[bytes] = _stream(self._proc.stdin)
-        self._send(dict(settings))
+        # If it died at once, the reader says how.
+        with contextlib.suppress(OSError):
+            self._send(dict(settings))
         self._reader = threading.Thread(target=self._read, name="diagram-worker", daemon=True)
         self._reader.start()
 
@@ -80,9 +85,9 @@ class Worker:
             self._next_id += 1
             number = self._next_id
             self._waiting[number] = waiter
-            # If it died, the reader is about to say how.
-            with contextlib.suppress(OSError):
-                self._send({**message, "id": number, "timeout": timeout})
+        # If it died, the reader is about to say how.
+        with contextlib.suppress(OSError):
+            self._send({**message, "id": number, "timeout": timeout})
         if not waiter.done.wait(timeout + GRACE_SECONDS):
             self._stop(f"it did not answer within {timeout + GRACE_SECONDS:g} s")
             raise DiagramTimeoutError(f"render took longer than {timeout:g} s and was stopped")
@@ -93,13 +98,14 @@ class Worker:
         self._stop("it was stopped")
         self._reader.join()
         # OSError: the unflushed rest of a request to a dead worker.
-        with self._lock, contextlib.suppress(OSError):
+        with self._send_lock, contextlib.suppress(OSError):
             self._stdin.close()
         self._stderr.close()
 
     def _send(self, message: dict[str, Any]) -> None:
-        self._stdin.write(encode_frame(message))
-        self._stdin.flush()
+        with self._send_lock:
+            self._stdin.write(encode_frame(message))
+            self._stdin.flush()
 
     def _read(self) -> None:
         stdout = self._proc.stdout
