@@ -16,6 +16,7 @@ In: one settings frame ({"theme", "config", "prelude", "shim", "shim_for"}), the
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -106,16 +107,22 @@ class _Zygote:
             self._end(fd, child, kill=True)
 
     def _fork(self, request: dict[str, Any]) -> None:
-        read_end, write_end = os.pipe()
-        pid = os.fork()
+        try:
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+        except OSError as exc:  # out of processes or memory: this diagram fails, the next may not
+            self._reply({"id": request["id"], "crashed": f"cannot start a render: {exc}"})
+            return
         if pid == 0:  # the child: render from the untouched context, write one reply, leave
+            status = 70
             try:
                 os.close(read_end)
                 for fd in [self.requests, self.replies, *self.children]:
                     os.close(fd)
                 _write_all(write_end, json.dumps(self._render(str(request["source"]))).encode("ascii"))
+                status = 0
             finally:
-                os._exit(0)
+                os._exit(status)
         os.close(write_end)
         self.children[read_end] = _Child(pid, int(request["id"]), time.monotonic() + float(request["timeout"]))
         self.selector.register(read_end, selectors.EVENT_READ)
@@ -174,7 +181,7 @@ def _load(settings: dict[str, Any]) -> tuple[Any, bool]:
     from mermaidx.engines._common import context_scripts, render_script
 
     scripts = list(context_scripts())
-    # The shim's second script is dom_shim.js; the overrides are only for the exact text they were written for.
+    # mermaidx's second script is its dom_shim.js: the overrides are only for the exact text they were written for.
     fast = len(scripts) > 1 and hashlib.sha256(scripts[1].encode("utf-8")).hexdigest() == settings["shim_for"]
     if fast:
         scripts[1] = f"{scripts[1]}\n{settings['shim']}"
@@ -212,6 +219,8 @@ def main() -> None:
         except Exception as exc:
             _write_all(replies, encode_frame({"failed": f"{type(exc).__name__}: {exc}"}))
             return
+        # What is loaded now is shared with every child: keep the collector from touching (and so copying) it.
+        gc.freeze()
         zygote = _Zygote(engine, settings, requests, replies)
         _write_all(replies, encode_frame({"ready": True, "fast_shim": fast}))
         try:
