@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import pickle
 import re
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -320,8 +320,11 @@ def compile_decks(options: Options, diagnostics: Diagnostics, cache: NoteCache |
                 diagnostics.extend(unit.diagnostics)
             notes = [note for unit in units for note in unit.notes]
             check_unique_ids(notes, diagnostics)
-            guids = [(_guid(note.result, key.id), note.location, _explicit(note.result, key.id)) for note in notes]
-            check_unique_guids(guids, diagnostics)
+            guids = [(_guid(note.result, key.id), note) for note in notes]
+            # Whether a GUID was written or derived (a hash per note) matters only where two notes share one.
+            shared = {guid for guid, count in Counter(guid for guid, _ in guids).items() if count > 1}
+            clashes = [(guid, n.location, _explicit(n.result, key.id)) for guid, n in guids if guid in shared]
+            check_unique_guids(clashes, diagnostics)
             _check_notetype_clash(source, key, {note.result.kind for note in notes}, diagnostics)
             if config is not None:
                 decks.append(_DeckUnits(source, config, units, key))
