@@ -119,3 +119,21 @@ def test_same_html_on_every_markdown_file(path: Path) -> None:
 def test_same_html_on_generated_blocks(lines: list[tuple[str, list[str]]]) -> None:
     text = "\n".join(head + "".join(tail) for head, tail in lines)
     assert _html(FAST, text) == _html(STOCK, text)
+
+
+def test_rules_added_later_are_asked() -> None:
+    """A rule installed after the dispatching tokenizers (by a plugin, say) is asked like any other."""
+    md = make_parser()
+    md.parse("a ~ b", {})  # the tables are built now
+
+    def tilde(state: Any, silent: bool) -> bool:
+        if state.src[state.pos] != "~":
+            return False
+        if not silent:
+            state.push("tilde", "", 0)
+        state.pos += 1
+        return True
+
+    md.inline.ruler.before("text", "tilde", tilde)
+    kinds = [child.type for child in md.parse("a ~ b", {})[1].children or []]
+    assert "tilde" in kinds

@@ -90,6 +90,7 @@ class _Dispatch:
     def __init__(self, rules: Sequence[InlineRule], post: Sequence[PostRule], parser: ParserInline) -> None:
         self.rules = rules
         self.post = post
+        self.terminators = parser.terminator_re
         self._parser = parser
         self._known = [triggers(rule) for rule in rules]
         self._by_char: dict[str, tuple[InlineRule, ...]] = {}
@@ -121,7 +122,13 @@ def _dispatch(parser: ParserInline) -> _Dispatch:
     rules = parser.ruler.getRules("")
     post = parser.ruler2.getRules("")
     dispatch: _Dispatch | None = getattr(parser, "_deckforge_dispatch", None)
-    if dispatch is None or dispatch.rules is not rules or dispatch.post is not post:
+    # A plugin that adds rules or terminators later gets a fresh table (markdown-it recompiles its rule lists).
+    if (
+        dispatch is None
+        or dispatch.rules is not rules
+        or dispatch.post is not post
+        or dispatch.terminators is not parser.terminator_re
+    ):
         dispatch = _Dispatch(rules, post, parser)
         parser._deckforge_dispatch = dispatch  # type: ignore[attr-defined]
     return dispatch
