@@ -2,8 +2,8 @@
 
 At a position where no rule applies (a `-` or `:` inside a sentence), markdown-it-py calls all twenty inline
 rules before it keeps the character as text; here that is one dictionary lookup. And text with no character
-any rule could start at (most headings, table cells and list items) is one text token, as markdown-it-py would make it,
-without setting up an inline state and running the five post-processing rules, which find nothing to do.
+any rule could start at (most headings, table cells and list items) becomes one text token, as markdown-it-py
+would make it, without an inline state and the five post-processing rules, which would find nothing to do.
 """
 
 from __future__ import annotations
