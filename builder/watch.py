@@ -99,16 +99,22 @@ def watch(
     err: TextIO = sys.stderr,
 ) -> int:
     """Build, then build again after every change until interrupted (Ctrl-C); returns the exit code, 0."""
+    # Imported here: a one-shot build loads the diagram stage only for a deck that has diagrams.
+    from builder.diagrams.runner import engines_kept_open
+
     folders = [options.source, options.media]
     # The memory layer is what makes a rebuild fast; the disk layer is what makes the next `build` fast.
     cache = NoteCache.default(memory={}) if options.use_cache else None
     try:
-        seen = snapshot(folders)
-        while True:
-            build_once(options, cache, out, err, fmt)
-            out.write(f"watching {', '.join(f.as_posix() + '/' for f in folders)} for changes (Ctrl-C to stop)\n")
-            out.flush()
-            seen = _wait_for_change(folders, seen, interval)
+        # A diagram engine loaded for one rebuild (Mermaid's worker) serves the next ones, until watch stops.
+        with engines_kept_open():
+            seen = snapshot(folders)
+            while True:
+                build_once(options, cache, out, err, fmt)
+                folder_list = ", ".join(f.as_posix() + "/" for f in folders)
+                out.write(f"watching {folder_list} for changes (Ctrl-C to stop)\n")
+                out.flush()
+                seen = _wait_for_change(folders, seen, interval)
     except KeyboardInterrupt:
         out.write("stopped watching\n")
         out.flush()

@@ -16,6 +16,7 @@ import pytest
 
 from builder.diagrams.base import DiagramError, DiagramTimeoutError
 from builder.diagrams.mermaid import SINGLE_USE_ENV, MermaidEngine, start_worker
+from builder.diagrams.runner import DiagramRequest, RenderedDiagram, engines_kept_open, render_all
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds processes through /proc")
 
@@ -223,3 +224,24 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state not in ("Z", "X")
+
+
+def test_watch_keeps_the_engine_loaded_between_rebuilds_and_closes_it_after() -> None:
+    """`watch` keeps one worker for all its rebuilds (no engine load per edited diagram); a build keeps none."""
+    engine = MermaidEngine()
+
+    def stage(source: str) -> None:
+        request = DiagramRequest("mermaid", source, "notes.md", 1, "d1")
+        outcome = render_all([request], cache=None, jobs=1, timeout=60, progress=False, engines={"mermaid": engine})
+        (result,) = outcome.results
+        assert isinstance(result, RenderedDiagram) and "<svg" in result.text
+
+    stage("flowchart LR\n  a --> b\n")
+    assert engine._worker is None, "a one-shot diagram stage leaves no worker running"
+    with engines_kept_open():
+        stage("flowchart LR\n  c --> d\n")
+        worker = engine._worker
+        assert worker is not None and worker.ended is None
+        stage("flowchart LR\n  e --> f\n")
+        assert engine._worker is worker, "the second rebuild reused the loaded engine"
+    assert engine._worker is None and worker.ended is not None, "the worker ends with watch"
