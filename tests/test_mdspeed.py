@@ -96,10 +96,16 @@ def test_same_tokens_on_generated_inline_text(parts: list[str]) -> None:
     assert _tokens(FAST, text) == _tokens(STOCK, text)
 
 
-@settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(_LINES), st.lists(st.sampled_from(_MARKUP), max_size=6)), max_size=14))
-def test_same_tokens_on_generated_blocks(lines: list[tuple[str, list[str]]]) -> None:
-    text = "\n".join(head + "".join(tail) for head, tail in lines)
+#: Documents of up to 14 lines, each a block opener followed by a few markup characters.
+_BLOCKS = st.lists(st.tuples(st.sampled_from(_LINES), st.lists(st.sampled_from(_MARKUP), max_size=6)), max_size=14).map(
+    lambda lines: "\n".join(head + "".join(tail) for head, tail in lines)
+)
+_GENERATED = settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_GENERATED
+@given(_BLOCKS)
+def test_same_tokens_on_generated_blocks(text: str) -> None:
     assert _tokens(FAST, text) == _tokens(STOCK, text)
 
 
@@ -114,10 +120,9 @@ def test_same_html_on_every_markdown_file(path: Path) -> None:
     assert _html(FAST, text) == _html(STOCK, text)
 
 
-@settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(_LINES), st.lists(st.sampled_from(_MARKUP), max_size=6)), max_size=14))
-def test_same_html_on_generated_blocks(lines: list[tuple[str, list[str]]]) -> None:
-    text = "\n".join(head + "".join(tail) for head, tail in lines)
+@_GENERATED
+@given(_BLOCKS)
+def test_same_html_on_generated_blocks(text: str) -> None:
     assert _html(FAST, text) == _html(STOCK, text)
 
 

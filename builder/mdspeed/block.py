@@ -15,6 +15,8 @@ from markdown_it.rules_block import blockquote, fence, heading, hr, html_block, 
 from markdown_it.rules_block.state_block import StateBlock
 from mdit_py_plugins.front_matter.index import _front_matter_rule
 
+from builder.mdspeed.triggers import declared
+
 BlockRule = Callable[[StateBlock, int, int, bool], bool]
 
 _LIST_MARKERS = frozenset("*-+0123456789")
@@ -38,10 +40,7 @@ NAMED_TRIGGERS: dict[tuple[str, str], frozenset[str]] = {
 
 
 def triggers(rule: BlockRule) -> frozenset[str] | None:
-    found = TRIGGERS.get(rule)
-    if found is not None:
-        return found
-    return NAMED_TRIGGERS.get((getattr(rule, "__module__", ""), getattr(rule, "__name__", "")))
+    return declared(rule, TRIGGERS, NAMED_TRIGGERS)
 
 
 class _Dispatch:

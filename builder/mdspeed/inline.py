@@ -33,6 +33,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType
 
 from builder.mdrules import blockref, comment, embed, highlight, obsidiantag, sound, wikilink
+from builder.mdspeed.triggers import declared
 
 InlineRule = Callable[[StateInline, bool], bool]
 PostRule = Callable[[StateInline], None]
@@ -78,10 +79,7 @@ IDLE_ON_PLAIN_TEXT: frozenset[PostRule] = frozenset(
 
 
 def triggers(rule: InlineRule) -> frozenset[str] | None:
-    found = TRIGGERS.get(rule)
-    if found is not None:
-        return found
-    return NAMED_TRIGGERS.get((getattr(rule, "__module__", ""), getattr(rule, "__name__", "")))
+    return declared(rule, TRIGGERS, NAMED_TRIGGERS)
 
 
 class _Dispatch:
