@@ -87,15 +87,20 @@ def file_text(index: int, first: int, last: int) -> str:
     return header + "\n".join(note(i) for i in range(first, last))
 
 
-def write_corpus(root: Path, notes: int, slug: str = "bench") -> Path:
-    """Write `root/source/<slug>/` with `notes` notes and an empty `root/media/`; return `root`."""
+def start_deck(root: Path, slug: str, name: str, description: str, deck_id: int = DECK_ID) -> Path:
+    """`root/source/<slug>/` with its deck.toml, and an empty `root/media/`; returns the deck folder."""
     deck = root / "source" / slug
     deck.mkdir(parents=True, exist_ok=True)
     (root / "media").mkdir(exist_ok=True)
     (deck / "deck.toml").write_text(
-        f'name = "Bench {notes}"\nid = {DECK_ID}\nversion = "1.0.0"\ndescription = "Synthetic benchmark deck."\n',
-        encoding="utf-8",
+        f'name = "{name}"\nid = {deck_id}\nversion = "1.0.0"\ndescription = "{description}"\n', encoding="utf-8"
     )
+    return deck
+
+
+def write_corpus(root: Path, notes: int, slug: str = "bench") -> Path:
+    """Write `root/source/<slug>/` with `notes` notes and an empty `root/media/`; return `root`."""
+    deck = start_deck(root, slug, f"Bench {notes}", "Synthetic benchmark deck.")
     for index, first in enumerate(range(0, notes, NOTES_PER_FILE)):
         last = min(first + NOTES_PER_FILE, notes)
         (deck / f"part-{index:04d}.md").write_text(file_text(index, first, last), encoding="utf-8")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from builder.diagrams.mermaid import SINGLE_USE_ENV
+from tests.bench.corpus import start_deck
 from tests.bench.measure import Run, run
 
 DECK_ID = 1733059299002
@@ -215,13 +216,7 @@ def diagrams() -> list[str]:
 def write_diagram_deck(root: Path, slug: str = "diagrams", count: int = 40) -> Path:
     """Write `root/source/<slug>/` with one note per diagram (the first `count`) and an empty `root/media/`;
     return `root`."""
-    deck = root / "source" / slug
-    deck.mkdir(parents=True, exist_ok=True)
-    (root / "media").mkdir(exist_ok=True)
-    (deck / "deck.toml").write_text(
-        f'name = "Bench diagrams"\nid = {DECK_ID}\nversion = "1.0.0"\ndescription = "Diagram benchmark deck."\n',
-        encoding="utf-8",
-    )
+    deck = start_deck(root, slug, "Bench diagrams", "Diagram benchmark deck.", DECK_ID)
     sources = diagrams()[:count]
     for first in range(0, len(sources), PER_FILE):
         notes = [
