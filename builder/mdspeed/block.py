@@ -39,14 +39,10 @@ NAMED_TRIGGERS: dict[tuple[str, str], frozenset[str]] = {
 }
 
 
-def triggers(rule: BlockRule) -> frozenset[str] | None:
-    return declared(rule, TRIGGERS, NAMED_TRIGGERS)
-
-
 class _Dispatch:
     def __init__(self, rules: Sequence[BlockRule]) -> None:
         self.rules = rules
-        self._known = [triggers(rule) for rule in rules]
+        self._known = [declared(rule, TRIGGERS, NAMED_TRIGGERS) for rule in rules]
         self._by_char: dict[str, tuple[BlockRule, ...]] = {}
 
     def at(self, char: str) -> tuple[BlockRule, ...]:

@@ -78,10 +78,6 @@ IDLE_ON_PLAIN_TEXT: frozenset[PostRule] = frozenset(
 )
 
 
-def triggers(rule: InlineRule) -> frozenset[str] | None:
-    return declared(rule, TRIGGERS, NAMED_TRIGGERS)
-
-
 class _Dispatch:
     """The rules to ask at each character, for one compiled rule list of one parser."""
 
@@ -90,7 +86,7 @@ class _Dispatch:
         self.post = post
         self.terminators = parser.terminator_re
         self._parser = parser
-        self._known = [triggers(rule) for rule in rules]
+        self._known = [declared(rule, TRIGGERS, NAMED_TRIGGERS) for rule in rules]
         self._by_char: dict[str, tuple[InlineRule, ...]] = {}
         before_text = self._known[: rules.index(text)] if text in rules else None
         #: Plain text is one text token when `text` takes it whole: no rule before `text` may start at a
