@@ -92,7 +92,9 @@ def _write_outputs(options: Options, planned: list[_Planned]) -> list[Output]:
             stem = f"{deck.slug}-{deck.config.version}"
             epoch = max([*release.mods.values(), *release.notetype_mods.values()], default=0)
             with timer.stage("package"):
-                cards = write_apkg(deck, staging.path(f"{stem}.apkg"), epoch, release.mods, release.notetype_mods)
+                cards = write_apkg(
+                    deck, staging.path(f"{stem}.apkg"), epoch, release.mods, release.notetype_mods, release.css
+                )
             with timer.stage("manifest"), atomic_output(staging.path(f"{stem}.json")) as temp:
                 temp.write_text(dumps(release.manifest), encoding="utf-8")
             apkg, manifest = options.out / f"{stem}.apkg", options.out / f"{stem}.json"

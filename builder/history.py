@@ -34,6 +34,8 @@ class Release:
     notetype_mods: dict[int, int]
     manifest: Manifest
     previous: Manifest | None
+    #: The deck's stylesheet, worked out once for the notetype hashes and again needed by the package.
+    css: str
 
 
 def removed_tag(deck: Deck) -> str:
@@ -211,4 +213,4 @@ def plan_release(
         )
         notetype_mods[notetype.id] = was.mod if was is not None and same else max(epoch, was.mod + 1 if was else 0)
     manifest = build_manifest(full, mods, notetype_mods, removed_ids, css, edits)
-    return Release(full, mods, notetype_mods, manifest, previous)
+    return Release(full, mods, notetype_mods, manifest, previous, css)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from builder.cloze import reveal
 from builder.models import Deck, NoteKind
 from builder.notetypes import LAYOUTS
-from builder.notetypes.resolve import notetype_of, used_notetypes
+from builder.notetypes.resolve import note_notetypes, used_notetypes
 
 #: Where a deck keeps the manifests of its published releases: `source/<deck>/releases/<version>.json`.
 RELEASES_DIR = "releases"
@@ -107,12 +107,13 @@ def build_manifest(
     edits: Mapping[str, str] | None = None,
 ) -> Manifest:
     edits = edits or {}
+    of_notes = note_notetypes(deck)
     rows = [
         {
             "id": note.note_id,
             "guid": note.guid,
             "kind": note.kind,
-            "notetype": notetype_of(deck, note).name,
+            "notetype": notetype.name,
             "hash": note.content_hash,
             "mod": mods[note.note_id],
             "source": f"{note.location.path}:{note.location.line}",
@@ -120,9 +121,9 @@ def build_manifest(
             "removed": note.note_id in removed,
             "edit": edits.get(note.note_id),
         }
-        for note in sorted(deck.notes, key=lambda n: n.note_id)
+        for note, notetype in sorted(zip(deck.notes, of_notes, strict=True), key=lambda pair: pair[0].note_id)
     ]
-    used = sorted(used_notetypes(deck), key=lambda nt: nt.name)
+    used = sorted(used_notetypes(deck, of_notes), key=lambda nt: nt.name)
     notetypes = {
         nt.name: {
             "id": nt.id,

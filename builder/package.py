@@ -19,7 +19,7 @@ from builder.archive import Member, write_zip
 from builder.ids import stable_int
 from builder.models import Deck, NoteKind, RenderedNote
 from builder.notetypes import deck_stylesheet, template_count
-from builder.notetypes.resolve import notetype_of, used_notetypes
+from builder.notetypes.resolve import AnyNotetype, note_notetypes, used_notetypes
 
 
 def card_ordinals(note: RenderedNote) -> tuple[int, ...]:
@@ -60,9 +60,10 @@ def _decks_json(deck: Deck, ids: Mapping[str, int], default: str) -> str:
     return json.dumps(decks, sort_keys=True)
 
 
-def _models_json(deck: Deck, epoch: int, notetype_mods: Mapping[int, int]) -> str:
-    css = deck_stylesheet(note.fields for note in deck.notes)
-    used = used_notetypes(deck)
+def _models_json(
+    deck: Deck, epoch: int, notetype_mods: Mapping[int, int], css: str, of_notes: list[AnyNotetype]
+) -> str:
+    used = used_notetypes(deck, of_notes)
     return json.dumps({str(nt.id): nt.schema11(notetype_mods.get(nt.id, epoch), css) for nt in used}, sort_keys=True)
 
 
@@ -79,7 +80,7 @@ def _split_schema() -> tuple[str, str]:
 
 
 def _write_collection(
-    path: Path, deck: Deck, epoch: int, mods: Mapping[str, int], notetype_mods: Mapping[int, int]
+    path: Path, deck: Deck, epoch: int, mods: Mapping[str, int], notetype_mods: Mapping[int, int], css: str
 ) -> int:
     """The collection, written with plain executemany; returns its number of cards.
 
@@ -92,10 +93,10 @@ def _write_collection(
     next_id = count(epoch * 1000)
     notes: list[tuple[object, ...]] = []
     cards: list[tuple[object, ...]] = []
-    for due, note in enumerate(deck.notes, 1):
+    of_notes = note_notetypes(deck)
+    for due, (note, notetype) in enumerate(zip(deck.notes, of_notes, strict=True), 1):
         nid = next(next_id)
         mod = mods.get(note.note_id, epoch)
-        notetype = notetype_of(deck, note)
         tags = f" {' '.join(note.tags)} "
         sort_field = note.fields[notetype.sort_field]
         notes.append((nid, note.guid, notetype.id, mod, -1, tags, "\x1f".join(note.fields), sort_field, 0, 0, ""))
@@ -113,7 +114,7 @@ def _write_collection(
         (default_decks,) = connection.execute("SELECT decks FROM col").fetchone()
         connection.execute(
             "UPDATE col SET decks = ?, models = ?",
-            (_decks_json(deck, ids, default_decks), _models_json(deck, epoch, notetype_mods)),
+            (_decks_json(deck, ids, default_decks), _models_json(deck, epoch, notetype_mods, css, of_notes)),
         )
         connection.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", notes)
         connection.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
@@ -139,11 +140,23 @@ def atomic_output(target: Path, mode: int = 0o644) -> Iterator[Path]:
         temp.unlink(missing_ok=True)
 
 
-def write_apkg(deck: Deck, target: Path, epoch: int, mods: Mapping[str, int], notetype_mods: Mapping[int, int]) -> int:
-    """Write the deck's package to `target` atomically; returns the number of cards in it."""
+def write_apkg(
+    deck: Deck,
+    target: Path,
+    epoch: int,
+    mods: Mapping[str, int],
+    notetype_mods: Mapping[int, int],
+    css: str | None = None,
+) -> int:
+    """Write the deck's package to `target` atomically; returns the number of cards in it.
+
+    `css` is the deck's stylesheet when the caller has it already (the release plan works it out).
+    """
+    if css is None:
+        css = deck_stylesheet(note.fields for note in deck.notes)
     with tempfile.TemporaryDirectory(prefix="deckforge-") as work:
         collection = Path(work) / "collection.anki2"
-        cards = _write_collection(collection, deck, epoch, mods, notetype_mods)
+        cards = _write_collection(collection, deck, epoch, mods, notetype_mods, css)
         data = collection.read_bytes()
     # Anki reads the media map to learn each numbered member's file name.
     media_map = json.dumps({str(i): f.name for i, f in enumerate(deck.media)}, sort_keys=True).encode("ascii")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from builder.models import Deck, NoteKind, RenderedNote
+from builder.models import Deck, NoteKind
 from builder.notetypes.builtin import deck_notetypes
 from builder.notetypes.deckdefined import DeckNotetype
 from builder.notetypes.model import Notetype
@@ -10,19 +10,20 @@ from builder.notetypes.model import Notetype
 AnyNotetype = Notetype | DeckNotetype
 
 
-def notetype_of(deck: Deck, note: RenderedNote) -> AnyNotetype:
-    if note.kind is NoteKind.CUSTOM:
-        assert note.notetype is not None
-        return deck.notetype(note.notetype)
-    return deck_notetypes(deck.config.id, deck.config.name)[note.kind]
-
-
 def all_notetypes(deck: Deck) -> list[AnyNotetype]:
     """The built-in notetypes of the deck and the ones it defines: what the release guards compare."""
     return [*deck_notetypes(deck.config.id, deck.config.name).values(), *deck.notetypes]
 
 
-def used_notetypes(deck: Deck) -> list[AnyNotetype]:
-    """The notetypes the deck's notes use, by id."""
-    found = {nt.id: nt for nt in (notetype_of(deck, note) for note in deck.notes)}
+def note_notetypes(deck: Deck) -> list[AnyNotetype]:
+    """The notetype of each note, in note order: the deck's built-in one for its kind, or the deck-defined one
+    it names. The built-in ones are looked up once per deck, not once per note."""
+    builtin = deck_notetypes(deck.config.id, deck.config.name)
+    own = {nt.key: nt for nt in deck.notetypes}
+    return [own[note.notetype or ""] if note.kind is NoteKind.CUSTOM else builtin[note.kind] for note in deck.notes]
+
+
+def used_notetypes(deck: Deck, of_notes: list[AnyNotetype] | None = None) -> list[AnyNotetype]:
+    """The notetypes the deck's notes use, by id; `of_notes` is `note_notetypes(deck)` if the caller has it."""
+    found = {nt.id: nt for nt in (note_notetypes(deck) if of_notes is None else of_notes)}
     return [found[key] for key in sorted(found)]
