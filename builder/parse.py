@@ -66,6 +66,8 @@ class RawNote:
     body: tuple[Token, ...]
     #: The lines the body occupies; empty when the body is empty.
     body_span: Span
+    #: The body's fenced code blocks: validation, rendering and the linter each look for diagram fences.
+    fences: tuple[Token, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,7 @@ def parse_file(source: SourceFile) -> ParsedFile:
                     meta=meta,
                     body=tuple(body),
                     body_span=_body_span(body),
+                    fences=tuple(t for t in body if t.type == "fence"),
                 )
             )
     return ParsedFile(source, front, tuple(notes), all_tokens, tuple(env.get(REFERENCE_LINES, ())))

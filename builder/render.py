@@ -35,7 +35,7 @@ from builder.notekinds.occlusion import occlusion_fences, read_fence
 from builder.notetypes.deckdefined import DeckNotetype
 from builder.parse import RawNote
 from builder.sanitize.html import clean_field
-from builder.validate import diagram_fences, fence_language
+from builder.validate import body_text, diagram_fences, fence_language
 
 _FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
 
@@ -253,6 +253,8 @@ def source_field(sources: Sequence[str]) -> str:
 
 def has_raw_html(raw: RawNote) -> bool:
     """Whether the note contains HTML written by its author (Markdown alone renders only safe HTML)."""
+    if "<" not in raw.title and "<" not in body_text(raw)[0]:
+        return False  # every raw HTML token starts at a `<` in the source
     blocks = (raw.title_token, *raw.body)
     return any(t.type == "html_block" for t in blocks) or any(
         child.type == "html_inline" for t in blocks for child in t.children or ()

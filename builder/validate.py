@@ -71,7 +71,7 @@ def body_text(note: RawNote) -> tuple[str, int]:
 
 def diagram_fences(note: RawNote) -> list[Token]:
     """Fenced blocks whose language names a diagram engine (```dot, ```mermaid, ```d2, ...)."""
-    return [t for t in note.body if t.type == "fence" and fence_language(t) in ENGINES]
+    return [t for t in note.fences if fence_language(t) in ENGINES]
 
 
 def fence_language(token: Token) -> str:
