@@ -38,17 +38,25 @@ class Release:
     css: str
 
 
+#: What a tombstone's front adds to the removed note's front, as the manifest's plain text shows it.
+_REMOVED_MARK = " (removed)"
+
+
 def removed_tag(deck: Deck) -> str:
     return f"{deck.slug}::removed"
 
 
-def _tombstone(deck: Deck, old: ManifestNote, where: SourceFile) -> RenderedNote:
-    """A note that replaces a removed one under the same GUID, so learners can find and delete it."""
+def _tombstone(deck: Deck, old: ManifestNote, where: SourceFile, removed_in: str) -> RenderedNote:
+    """A note that replaces a removed one under the same GUID, so learners can find and delete it.
+
+    A note removed in an earlier release gets the same tombstone again (its front without the mark the tombstone
+    added, the version that removed it), so it keeps its hash and mod and a learner's copy is not touched again.
+    """
     notice = (
-        f"This note was removed from the deck in version {escape(deck.config.version)}. "
+        f"This note was removed from the deck in version {escape(removed_in)}. "
         f"Find all removed notes with the search <code>tag:{escape(removed_tag(deck))}</code> and delete them."
     )
-    front = escape(old.front)
+    front = escape(old.front.removesuffix(_REMOVED_MARK) if old.removed else old.front)
     kind = NoteKind(old.kind)
     custom = next((nt for nt in deck.notetypes if nt.name == old.notetype), None)
     if kind is NoteKind.CUSTOM and custom is not None:
@@ -171,11 +179,15 @@ def plan_release(
 ) -> Release:
     """Mod times, tombstones, edit links and guards for one deck; guard failures go to `diagnostics`."""
     tombstones: list[RenderedNote] = []
+    removed_in: dict[str, str] = {}
     if previous is not None:
         for old in _check_removals(deck, previous, where, diagnostics):
-            tombstones.append(_tombstone(deck, old, where))
+            # Manifests of older builders do not say when a note was removed: the previous release is the best guess.
+            version = old.removed_in or (previous.version if old.removed else deck.config.version)
+            removed_in[old.id] = version
+            tombstones.append(_tombstone(deck, old, where, version))
         _check_notetypes(deck, previous, where, diagnostics)
-    removed_ids = frozenset(t.note_id for t in tombstones)
+    removed_ids = frozenset(removed_in)
     old_notes = previous.by_id() if previous else {}
     mods: dict[str, int] = {}
     edits: dict[str, str] = {}
@@ -212,5 +224,5 @@ def plan_release(
             was is not None and was.content == notetype.content_hash(css) and was.fingerprint == notetype.fingerprint()
         )
         notetype_mods[notetype.id] = was.mod if was is not None and same else max(epoch, was.mod + 1 if was else 0)
-    manifest = build_manifest(full, mods, notetype_mods, removed_ids, css, edits)
+    manifest = build_manifest(full, mods, notetype_mods, removed_in, css, edits)
     return Release(full, mods, notetype_mods, manifest, previous, css)

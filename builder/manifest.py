@@ -45,6 +45,9 @@ class ManifestNote(_Frozen):
     #: Plain text of the front (or cloze title), for release notes.
     front: Text
     removed: bool = False
+    #: For a removed note, the version that removed it. Its tombstone names that version in every later release,
+    #: so the tombstone (and the learner's copy of it) stays as it is. Absent in manifests of older builders.
+    removed_in: str | None = None
     #: The card's edit link: its source line at the tag of the release it last changed in. Only written when
     #: the deck has a `repository`, so manifests without one (and those of older builders) read the same.
     edit: str | None = None
@@ -102,10 +105,11 @@ def build_manifest(
     deck: Deck,
     mods: Mapping[str, int],
     notetype_mods: Mapping[int, int],
-    removed: frozenset[str],
+    removed: Mapping[str, str],
     css: str,
     edits: Mapping[str, str] | None = None,
 ) -> Manifest:
+    """`removed` maps each tombstone's note id to the version that removed the note."""
     edits = edits or {}
     of_notes = note_notetypes(deck)
     rows = [
@@ -119,6 +123,7 @@ def build_manifest(
             "source": f"{note.location.path}:{note.location.line}",
             "front": note.front,
             "removed": note.note_id in removed,
+            "removed_in": removed.get(note.note_id),
             "edit": edits.get(note.note_id),
         }
         for note, notetype in sorted(zip(deck.notes, of_notes, strict=True), key=lambda pair: pair[0].note_id)

@@ -202,3 +202,38 @@ def test_release_writes_checksums_and_notes(
     assert [line.split("  ")[1] for line in sums] == ["starter-0.4.0.apkg", "starter-0.4.0.json"]
     digest = hashlib.sha256((starter / "dist/starter-0.4.0.apkg").read_bytes()).hexdigest()
     assert sums[0] == f"{digest}  starter-0.4.0.apkg"
+
+
+def test_a_tombstone_stays_as_it_was_in_later_releases(
+    starter: Path, collection: Collection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A note removed in 0.4.0 ships the same tombstone in 0.5.0: its front marked once, the version that removed
+    it, the same hash and mod, so importing 0.5.0 leaves the learner's copy alone."""
+    deck = starter / "source" / "starter"
+    toml = deck / "deck.toml"
+    assert _run(starter, monkeypatch, "1700000000", "record") == 0
+    basics = deck / "01-basics.md"
+    text = basics.read_text()
+    start = text.index("## What does *Anki* schedule?")
+    basics.write_text(text[:start] + text[text.index("## Spaced repetition") :])
+    toml.write_text(toml.read_text().replace('version = "0.3.0"', 'version = "0.4.0"\nremoved = ["anki-schedules"]'))
+    assert _run(starter, monkeypatch, "1700100000", "record") == 0
+    toml.write_text(toml.read_text().replace('version = "0.4.0"', 'version = "0.5.0"'))
+    assert _run(starter, monkeypatch, "1700200000", "build") == 0
+
+    def entry(version: str) -> dict[str, object]:
+        manifest = json.loads((starter / f"dist/starter-{version}.json").read_text())
+        (found,) = [n for n in manifest["notes"] if n["id"] == "anki-schedules"]
+        return dict(found)
+
+    first, later = entry("0.4.0"), entry("0.5.0")
+    assert later == first
+    assert first["removed_in"] == "0.4.0" and first["mod"] == 1700100000
+    assert first["front"] == "What does Anki schedule? (removed)"
+
+    import_package(collection, starter / "dist/starter-0.4.0.apkg")
+    again = import_package(collection, starter / "dist/starter-0.5.0.apkg")
+    tomb = collection.get_note(_note(collection, "anki-schedules"))
+    assert tomb.id not in {e.id.nid for e in again.log.updated}
+    assert tomb["Front"].count("(removed)") == 1
+    assert "removed from the deck in version 0.4.0" in tomb["Back"]

@@ -266,7 +266,7 @@ def _record_baseline(
     version = baseline_version(deck.config.version)
     baseline = deck.model_copy(update={"config": deck.config.model_copy(update={"version": version})})
     css = deck_stylesheet(note.fields for note in deck.notes)
-    manifest = build_manifest(baseline, mods, notetype_mods, frozenset(), css)
+    manifest = build_manifest(baseline, mods, notetype_mods, {}, css)
     text = dumps(manifest).replace(f'"source":"{prefix}', f'"source":"{shown}/')
     target = deck_dir / RELEASES_DIR / f"{version}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
