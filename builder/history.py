@@ -187,7 +187,6 @@ def plan_release(
             removed_in[old.id] = version
             tombstones.append(_tombstone(deck, old, where, version))
         _check_notetypes(deck, previous, where, diagnostics)
-    removed_ids = frozenset(removed_in)
     old_notes = previous.by_id() if previous else {}
     mods: dict[str, int] = {}
     edits: dict[str, str] = {}
@@ -196,7 +195,7 @@ def plan_release(
         before = old_notes.get(note.note_id)
         # A tombstone points nowhere; gaining or losing a link is a change learners should receive.
         # A deck-defined notetype has no Source field to hold the link.
-        linked = links is not None and note.note_id not in removed_ids and note.kind is not NoteKind.CUSTOM
+        linked = links is not None and note.note_id not in removed_in and note.kind is not NoteKind.CUSTOM
         same = (
             before is not None
             and before.hash == note.content_hash

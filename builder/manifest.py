@@ -128,7 +128,7 @@ def build_manifest(
         }
         for note, notetype in sorted(zip(deck.notes, of_notes, strict=True), key=lambda pair: pair[0].note_id)
     ]
-    used = sorted(used_notetypes(deck, of_notes), key=lambda nt: nt.name)
+    used = sorted(used_notetypes(of_notes), key=lambda nt: nt.name)
     notetypes = {
         nt.name: {
             "id": nt.id,

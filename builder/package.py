@@ -60,10 +60,8 @@ def _decks_json(deck: Deck, ids: Mapping[str, int], default: str) -> str:
     return json.dumps(decks, sort_keys=True)
 
 
-def _models_json(
-    deck: Deck, epoch: int, notetype_mods: Mapping[int, int], css: str, of_notes: list[AnyNotetype]
-) -> str:
-    used = used_notetypes(deck, of_notes)
+def _models_json(epoch: int, notetype_mods: Mapping[int, int], css: str, of_notes: list[AnyNotetype]) -> str:
+    used = used_notetypes(of_notes)
     return json.dumps({str(nt.id): nt.schema11(notetype_mods.get(nt.id, epoch), css) for nt in used}, sort_keys=True)
 
 
@@ -114,7 +112,7 @@ def _write_collection(
         (default_decks,) = connection.execute("SELECT decks FROM col").fetchone()
         connection.execute(
             "UPDATE col SET decks = ?, models = ?",
-            (_decks_json(deck, ids, default_decks), _models_json(deck, epoch, notetype_mods, css, of_notes)),
+            (_decks_json(deck, ids, default_decks), _models_json(epoch, notetype_mods, css, of_notes)),
         )
         connection.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", notes)
         connection.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from builder.models import Deck, NoteKind
 from builder.notetypes.builtin import deck_notetypes
 from builder.notetypes.deckdefined import DeckNotetype
@@ -23,7 +25,7 @@ def note_notetypes(deck: Deck) -> list[AnyNotetype]:
     return [own[note.notetype or ""] if note.kind is NoteKind.CUSTOM else builtin[note.kind] for note in deck.notes]
 
 
-def used_notetypes(deck: Deck, of_notes: list[AnyNotetype] | None = None) -> list[AnyNotetype]:
-    """The notetypes the deck's notes use, by id; `of_notes` is `note_notetypes(deck)` if the caller has it."""
-    found = {nt.id: nt for nt in (note_notetypes(deck) if of_notes is None else of_notes)}
+def used_notetypes(of_notes: Sequence[AnyNotetype]) -> list[AnyNotetype]:
+    """The distinct notetypes in `of_notes` (what `note_notetypes` gives for a deck), by id."""
+    found = {nt.id: nt for nt in of_notes}
     return [found[key] for key in sorted(found)]
