@@ -89,11 +89,7 @@ def test_a_render_past_its_timeout_is_killed_and_the_worker_keeps_serving(engine
 
 
 def test_a_killed_render_is_an_error_of_that_diagram_only(engine: MermaidEngine) -> None:
-    worker = _started_worker(engine)
-    rendering = _in_background(lambda: engine.render(HEAVY, timeout=60))
-    (child,) = _wait_for(lambda: _children(worker))
-    os.kill(child, signal.SIGKILL)
-    failure = rendering()
+    worker, _, failure = _killed_mid_render(engine, kill_worker=False)
     assert isinstance(failure, DiagramError)
     assert str(failure) == "the Mermaid renderer failed: killed by signal 9"
     assert "<svg" in engine.render(VARIED["git"], timeout=60)
@@ -101,11 +97,7 @@ def test_a_killed_render_is_an_error_of_that_diagram_only(engine: MermaidEngine)
 
 
 def test_a_crashed_worker_fails_its_renders_and_is_replaced(engine: MermaidEngine) -> None:
-    worker = _started_worker(engine)
-    rendering = _in_background(lambda: engine.render(HEAVY, timeout=60))
-    (child,) = _wait_for(lambda: _children(worker))
-    os.kill(worker, signal.SIGKILL)
-    failure = rendering()
+    worker, child, failure = _killed_mid_render(engine, kill_worker=True)
     assert isinstance(failure, DiagramError)
     assert str(failure) == "the Mermaid renderer failed: the worker stopped (killed by signal 9)"
     assert _gone([child])
@@ -153,6 +145,16 @@ def _started_worker(engine: MermaidEngine) -> int:
     engine.render(VARIED["state"], timeout=60)
     (worker,) = set(_workers(os.getpid())) - others
     return worker
+
+
+def _killed_mid_render(engine: MermaidEngine, kill_worker: bool) -> tuple[int, int, str | DiagramError]:
+    """Start a heavy render, SIGKILL its child (or the whole worker) while it runs: the worker, the child and what
+    the render returned."""
+    worker = _started_worker(engine)
+    rendering = _in_background(lambda: engine.render(HEAVY, timeout=60))
+    (child,) = _wait_for(lambda: _children(worker))
+    os.kill(worker if kill_worker else child, signal.SIGKILL)
+    return worker, child, rendering()
 
 
 def _in_background(render: Callable[[], str]) -> Callable[[], str | DiagramError]:
