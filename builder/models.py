@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
@@ -78,6 +78,25 @@ def _deck_id(value: int) -> int:
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+_M = TypeVar("_M", bound=Frozen)
+
+
+def construct(model: type[_M], **values: Any) -> _M:
+    """`model.model_construct(**values)` for values that are already valid, and the same instance, in a fifth of
+    the time: model_construct looks up aliases and defaults field by field, which costs more than rendering a
+    short note. For models like ours only: no aliases, private attributes or default factories."""
+    instance = object.__new__(model)
+    fields_set = set(values)
+    fields = model.__pydantic_fields__
+    if len(values) < len(fields):
+        values = {name: values.get(name, field.default) for name, field in fields.items()}
+    object.__setattr__(instance, "__dict__", values)
+    object.__setattr__(instance, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    return instance
 
 
 class DeckConfig(Frozen):

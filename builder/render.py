@@ -29,7 +29,7 @@ from builder.manifest import front_text, visible_text
 from builder.markdown import parser
 from builder.masks import mask_cloze
 from builder.media import SOUND_PREFIX, MediaLibrary
-from builder.models import MediaFile, NoteKind, NoteSpec, RenderedNote
+from builder.models import MediaFile, NoteKind, NoteSpec, RenderedNote, construct
 from builder.notekinds import typein
 from builder.notekinds.occlusion import occlusion_fences, read_fence
 from builder.notetypes.deckdefined import DeckNotetype
@@ -282,7 +282,8 @@ def _finish_custom(
 ) -> RenderedNote:
     deck_name = spec.deck_name(deck)
     fields = rendered.fields
-    return RenderedNote.model_construct(
+    return construct(
+        RenderedNote,
         note_id=spec.note_id,
         guid=spec.guid or note_guid(deck_id, spec.note_id),
         kind=spec.kind,
@@ -307,9 +308,10 @@ def finish_note(
         return _finish_custom(spec, rendered, deck_id, deck, notetype)
     deck_name = spec.deck_name(deck)
     fields = (*rendered.fields, source_field(spec.sources))
-    # model_construct: every value comes from validated input or from the renderer; validating again per note
-    # would cost more than rendering a warm build.
-    return RenderedNote.model_construct(
+    # Not validated again: every value comes from validated input or from the renderer, and validating per note
+    # would cost more than rendering it.
+    return construct(
+        RenderedNote,
         note_id=spec.note_id,
         guid=spec.guid or note_guid(deck_id, spec.note_id),
         kind=spec.kind,

@@ -10,9 +10,12 @@ from html import unescape
 _HIDDEN_ELEMENTS = ("script", "style", "template")
 _TAG = re.compile(r"<[A-Za-z/!?][^>]*>?")
 _MEDIA = re.compile(r"<(?:img|svg|video|audio|iframe|object|embed|canvas|math|picture)\b", re.IGNORECASE)
-#: Characters that take no visible space: white space (with no-break space), format characters (zero-width
-#: space, joiners, marks, BOM), the Braille blank and the Hangul fillers.
-_BLANK = re.compile("[\\s\\u00ad\\u034f\\u115f\\u1160\\u17b4\\u17b5\\u2800\\u3164\\uffa0]+")
+#: A character that may draw something: anything but white space (with no-break space), the soft hyphen, the
+#: combining grapheme joiner, the Braille blank and the Hangul fillers (which draw nothing whatever their
+#: category says).
+_INK = re.compile("[^\\s\\u00ad\\u034f\\u115f\\u1160\\u17b4\\u17b5\\u2800\\u3164\\uffa0]")
+#: Categories of characters that draw nothing: format and control characters, and separators.
+_NO_INK = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp"})
 
 
 def _cut(html: str, start: str, end: str) -> str:
@@ -50,7 +53,8 @@ def visible_text(html: str) -> str:
 def shows_nothing(html: str) -> bool:
     """True when `html` renders blank: no media and no visible character (only spaces, zero-width characters,
     empty elements or comments)."""
-    if _MEDIA.search(html):
-        return False
-    text = _BLANK.sub("", visible_text(html))
-    return all(unicodedata.category(ch) in ("Cf", "Cc", "Zs", "Zl", "Zp") for ch in text)
+    # Almost every field has a visible character among its first few: find it before looking for media.
+    for ink in _INK.finditer(visible_text(html)):
+        if unicodedata.category(ink.group()) not in _NO_INK:
+            return False
+    return _MEDIA.search(html) is None
