@@ -8,11 +8,13 @@ import re
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import yaml
+from pytest import MonkeyPatch
 
-from builder.fingerprint import builder_fingerprint
+from builder.fingerprint import builder_fingerprint, installed_versions
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,3 +94,36 @@ def test_every_workflow_that_builds_decks_goes_through_the_cached_action() -> No
         # A deck build before the action would run before the cache is restored.
         builds = [i for i, step in enumerate(steps) if "nox -s release" in str(step.get("run", ""))]
         assert all(i > uses[0] for i in builds), f"{path} builds before the action restores .cache/builder"
+
+
+def _write(folder: Path, name: str, files: dict[str, str]) -> None:
+    (folder / name).mkdir(parents=True)
+    for file, text in files.items():
+        (folder / name / file).write_text(text)
+
+
+def test_library_versions_are_the_ones_importlib_metadata_finds(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    """The fingerprint reads versions from metadata folder names, not through importlib.metadata: it must agree
+    with it on every installed distribution, on every way installers name the folder, and on which copy wins."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    _write(
+        first, "Shadowed_Lib-2.0.dist-info", {"METADATA": "Metadata-Version: 2.1\nName: shadowed-lib\nVersion: 2.0\n"}
+    )
+    _write(
+        second, "shadowed_lib-1.0.dist-info", {"METADATA": "Metadata-Version: 2.1\nName: shadowed-lib\nVersion: 1.0\n"}
+    )
+    _write(
+        second,
+        "legacy.pkg-3.1-py3.11.egg-info",
+        {"PKG-INFO": "Metadata-Version: 1.1\nName: legacy.pkg\nVersion: 3.1\n"},
+    )
+    _write(
+        second,
+        "devinstall.egg-info",
+        {"PKG-INFO": "Metadata-Version: 2.1\nName: devinstall\nVersion: 0.4.dev1\n\nVersion: 9 in the description\n"},
+    )
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "missing"), str(first), str(second), *sys.path])
+    names = sorted({str(d.metadata["Name"]) for d in metadata.distributions()})
+    assert {"shadowed-lib", "legacy.pkg", "devinstall", "pydantic", "markdown-it-py"} <= set(names)
+    assert installed_versions(names) == {name: metadata.version(name) for name in names}
+    assert installed_versions(["Shadowed.Lib", "not-installed"]) == {"Shadowed.Lib": "2.0"}
