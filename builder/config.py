@@ -188,7 +188,10 @@ DECK_FIELDS = {
     "id": (
         "a fixed whole number from 2 to 2^53-1 that never changes (1 is Anki's Default deck), e.g. id = 1733059200001"
     ),
-    "version": 'a semantic version, e.g. version = "1.2.0"',
+    "version": (
+        "a semantic version (numbers of at most 9 digits, a pre-release label of at most 100 characters), "
+        'e.g. version = "1.2.0"'
+    ),
     "description": "a string shown on the deck overview screen",
     "removed": 'a list of note ids removed since the last release, e.g. removed = ["old-note"]',
     "repository": "the deck's GitHub repository as https://github.com/OWNER/REPO (no trailing `/` or `.git`), "

@@ -13,10 +13,13 @@ from builder.notetypes.deckdefined import DeckNotetype
 
 NOTE_ID_PATTERN = r"^[a-z0-9-]{3,64}$"
 NOTE_ID_RE = re.compile(NOTE_ID_PATTERN)
+#: Semantic versions whose numbers fit in 9 digits (a manifest compares them as integers), ASCII digits only.
 SEMVER_PATTERN = (
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$"
+    r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})"
+    r"(?:-((?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?$"
 )
+#: A pre-release label longer than this does not fit a manifest (builder.manifest) or a readable file name.
+MAX_PRERELEASE = 100
 #: Anki tags cannot contain whitespace (nor, in a package Anki imports, control characters); `::` builds a hierarchy.
 TAG_PATTERN = r"^[^\s\"\x00-\x1f\x7f-\x9f]+$"
 
@@ -114,6 +117,13 @@ class DeckConfig(Frozen):
     repository: Annotated[str, StringConstraints(pattern=REPOSITORY_PATTERN, max_length=150)] | None = None
     #: The git tag a release is published under; {slug} and {version} are filled in.
     tag: Annotated[str, StringConstraints(pattern=TAG_TEMPLATE_PATTERN, max_length=100)] = "v{version}"
+
+    @field_validator("version")
+    @classmethod
+    def _short_prerelease(cls, value: str) -> str:
+        if len(value.partition("-")[2]) > MAX_PRERELEASE:
+            raise ValueError(f"a pre-release label of more than {MAX_PRERELEASE} characters")
+        return value
 
     @field_validator("repository")
     @classmethod
