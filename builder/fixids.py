@@ -28,7 +28,7 @@ class FixedFile:
 
 def slug_for(title: str, taken: set[str]) -> str:
     """A readable id from the heading plus a short hash suffix, unique among `taken`."""
-    text = re.sub(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}", r"\1", title)
+    text = re.sub(r"\{\{c[0-9]+::(.*?)(?:::[^}]*)?\}\}", r"\1", title)
     words = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-").split("-")
     slug = ""
     for word in words:

@@ -24,7 +24,7 @@ from builder.source import SourceFile
 #: A line that would be a `#` or `##` heading at the top level: a note boundary if Markdown agrees.
 _NOTE_HEADING = re.compile(r"^ {0,3}#{1,2}(?:[ \t]|$)", re.MULTILINE)
 #: A line holding only list and quote markers: structure, no text of its own.
-_STRUCTURE = re.compile(r"[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])(?:[ \t>]+|$))*")
+_STRUCTURE = re.compile(r"[ \t>]*(?:(?:[-*+]|[0-9]{1,9}[.)])(?:[ \t>]+|$))*")
 #: Block tokens that hold the text of their lines themselves (the rest only contain other blocks).
 _LEAVES = frozenset({"inline", "fence", "code_block", "html_block", "math_block", "hr", "front_matter"})
 #: HTML blocks whose content a card shows as it is written (<pre> and <textarea> text).

@@ -69,7 +69,7 @@ def _controls(raw: RawNote, note: RenderedNote, diagnostics: Diagnostics) -> Non
 
 
 #: A deletion's opening: counting them is enough here, since a note with a malformed one is never rendered.
-_OPENING = re.compile(r"\{\{c(\d{1,5})::")
+_OPENING = re.compile(r"\{\{c([0-9]{1,5})::")
 
 
 def _counts(text: str) -> Counter[int]:

@@ -37,7 +37,7 @@ _PARENS = re.compile(r"\([^()]*\)")
 _EDGE_WORDS = frozenset({"a", "an", "the", "with", "by", "using", "use", "via", "through"})
 _BOLD = re.compile(r"<(strong|b)>(.*?)</\1>", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
-_OPENER = re.compile(r"\{\{c\d+::")
+_OPENER = re.compile(r"\{\{c[0-9]+::")
 
 
 def trim(phrase: Sequence[str]) -> tuple[str, ...]:
