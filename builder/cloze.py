@@ -15,7 +15,8 @@ from functools import lru_cache
 
 #: Anki keeps a cloze number as a 16-bit card ordinal plus one: `c65536` and above make no card (or no import).
 MAX_ORDINAL = 65_535
-# ASCII digits only: Anki reads `c١` or `c１` (other scripts' digits, which `\d` takes) as no cloze at all.
+# ASCII digits only: Anki reads a number in another script's digits (Arabic-Indic, full-width), which `\d` takes, as
+# no cloze at all.
 _OPEN = re.compile(r"\{\{c([0-9]+)::")
 # Anything that looks like an attempt at a cloze: `{{c1:x}}`, `{{C1::x}}`, `{{c::x}}`, `{{ c1::x}}`.
 _SUSPECT = re.compile(r"\{\{\s*[cC]\s*\d*\s*:")

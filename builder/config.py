@@ -182,8 +182,8 @@ def _load_yaml(where: Embedded, code: str, what: str, diagnostics: Diagnostics) 
 
 DECK_FIELDS = {
     "name": (
-        "a non-empty name whose `::` parts are not empty, have no spaces at their ends and no control characters, "
-        'and is not `Default`, e.g. name = "AWS Certified AI Practitioner"'
+        "a non-empty name whose `::` parts are not empty, have no spaces at their ends, no control characters, "
+        'quotes, `<` or `>`, and is not `Default`, e.g. name = "AWS Certified AI Practitioner"'
     ),
     "id": (
         "a fixed whole number from 2 to 2^53-1 that never changes (1 is Anki's Default deck), e.g. id = 1733059200001"
@@ -248,10 +248,10 @@ def load_deck_config(source: SourceFile, diagnostics: Diagnostics) -> DeckConfig
 
 FRONT_MATTER_FIELDS = {
     "deck": (
-        "a subdeck path appended to the deck name with ::, its parts not empty and without spaces at their ends "
-        "or control characters, e.g. deck: Basics::Terms"
+        "a subdeck path appended to the deck name with ::, its parts not empty and without spaces at their ends, "
+        "control characters, quotes, `<` or `>`, e.g. deck: Basics::Terms"
     ),
-    "tags": "a list of tags without spaces, e.g. tags: [topic::rag, service::bedrock]",
+    "tags": "a list of tags without spaces, quotes, `<` or `>`, e.g. tags: [topic::rag, service::bedrock]",
     "notetype": "the folder name of one of the deck's notetypes, used by every note of the file that names none",
 }
 _FRONT_CODES = {"syntax": "E020", "unknown": "E021", "invalid": "E022", "notetype": "E184"}
@@ -271,7 +271,7 @@ META_FIELDS = {
     "id": "lowercase letters, digits and `-`, 3 to 64 characters, e.g. `id: bedrock-pricing`",
     "type": "`basic`, `reverse` or `typein` (cloze notes are recognised from their {{c1::...}}, occlusion notes "
     "from their ```occlusion fence)",
-    "tags": "a list of tags without spaces, e.g. tags: [topic::rag]",
+    "tags": "a list of tags without spaces, quotes, `<` or `>`, e.g. tags: [topic::rag]",
     "ignore": "a list of linter rules to silence for this note, e.g. ignore: [long-answer]",
     "source": "an https URL of the page the card was checked against, or a list of them, "
     "e.g. source: https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails.html",

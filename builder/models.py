@@ -21,7 +21,10 @@ SEMVER_PATTERN = (
 #: A pre-release label longer than this does not fit a manifest (builder.manifest) or a readable file name.
 MAX_PRERELEASE = 100
 #: Anki tags cannot contain whitespace (nor, in a package Anki imports, control characters); `::` builds a hierarchy.
-TAG_PATTERN = r"^[^\s\"\x00-\x1f\x7f-\x9f]+$"
+#: Nor may ours hold `<`, `>` or quotes: a template's {{Tags}} is not escaped (see deck_path_problem).
+TAG_PATTERN = r"^[^\s\"'<>\x00-\x1f\x7f-\x9f]+$"
+#: Characters a name must not hold because Anki puts it into the card's HTML as it is.
+_MARKUP = re.compile(r"[<>\"']")
 
 Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN)]
 #: A page a card was checked against: https only, no spaces or characters that would need escaping in HTML.
@@ -54,6 +57,10 @@ def deck_path_problem(path: str, *, top_level: bool) -> str | None:
         return "spaces around a `::` separator or at an end, which Anki trims"
     if any(part.startswith(":") or part.endswith(":") for part in parts):
         return "a `:` next to a `::` separator, which Anki reads as another separator"
+    markup = _MARKUP.search(path)
+    if markup is not None:
+        # A template's {{Deck}} and {{Subdeck}} are not escaped: `<img onerror=...>` in a name would run there.
+        return f"`{markup.group()}` (a card template showing the deck's name would read it as HTML)"
     if top_level and parts[0].casefold() == "default":
         return "the name of Anki's own Default deck, so the cards would land in every learner's Default deck"
     return None

@@ -301,6 +301,7 @@ def _nothing_written(root: Path) -> bool:
         ("unsafe-media", "E175", "which would be written outside media/"),
         ("bad-template", "E176", "is not supported: template `Card 1` (front) does not parse"),
         ("two-trees", "E172", "found cards in 2 deck trees"),
+        ("markup-in-deck-name", "E172", "the deck `Spanish <b>Essentials</b>` has `<`"),
     ],
 )
 def test_bad_packages_are_reported_and_write_nothing(
@@ -326,6 +327,10 @@ def test_bad_packages_are_reported_and_write_nothing(
             "UPDATE cards SET did = 1 WHERE id = (SELECT min(id) FROM cards);"
             'UPDATE col SET decks = json_set(decks, \'$."1"\', json(\'{"id": 1, "name": "Other"}\'));'
         )
+        _legacy_variant(made, apkg, sql=sql)
+    elif case == "markup-in-deck-name":
+        # A template's {{Deck}} is not escaped: the built deck must not carry such a name to learners.
+        sql = "UPDATE col SET decks = replace(decks, 'Spanish Essentials', 'Spanish <b>Essentials</b>');"
         _legacy_variant(made, apkg, sql=sql)
     root = tmp_path / "project"
     root.mkdir()
@@ -363,6 +368,7 @@ def test_dropped_content_is_reported_at_the_note(tmp_path: Path, capsys: pytest.
         note["Back"] = (
             'Answer<script>alert(1)</script><img src="x.png" onerror="alert(2)"><a href="javascript:x()">y</a>'
         )
+        note.tags = ["ok", "<img/src=x/onerror=alert(3)>"]
         col.add_note(note, did)
         apkg = tmp_path / "hostile.apkg"
         col.export_anki_package(
@@ -378,7 +384,13 @@ def test_dropped_content_is_reported_at_the_note(tmp_path: Path, capsys: pytest.
     err = capsys.readouterr().err
     assert re.search(r"source/hostile/notes\.md:5:1: warning\[E177\]: note \d+ \(guid .*\): dropped ", err), err
     assert f"note {nid} " in err
-    for dropped in ("`<script>` element", "event handler `onerror`", "link to `javascript:x()`", "image `x.png`"):
+    for dropped in (
+        "`<script>` element",
+        "event handler `onerror`",
+        "link to `javascript:x()`",
+        "image `x.png`",
+        "tag `<img/src=x/onerror=alert(3)>` (a tag cannot hold spaces, quotes, `<` or `>`)",
+    ):
         assert dropped in err, err
     text = (tmp_path / "project" / "source" / "hostile" / "notes.md").read_text()
     assert "script" not in text and "alert" not in text and "javascript" not in text

@@ -21,7 +21,7 @@ from builder.importer.html2md import Converted, FieldContext, convert_field, esc
 from builder.importer.model import MediaEntry, Package, PackageCard, PackageDeck, PackageNote, PackageNotetype
 from builder.importer.names import LayoutError, slugify, yaml_string
 from builder.manifest import visible_text
-from builder.models import NOTE_ID_RE, TAG_PATTERN
+from builder.models import NOTE_ID_RE, TAG_PATTERN, deck_path_problem
 
 #: A deck larger than this is split into several files, each one an editor opens quickly.
 NOTES_PER_FILE = 500
@@ -90,6 +90,14 @@ def top_deck(package: Package) -> tuple[PackageDeck, dict[int, PackageDeck]]:
             f"the cards are in Anki's `{root}` deck; expected a deck of their own, because Anki's Default deck "
             "(id 1) belongs to every learner's collection. Move them into a new deck in Anki and export that",
         )
+    for name in sorted({decks[i].name for i in used}):
+        problem = deck_path_problem(name, top_level=True)
+        if problem is not None:
+            raise LayoutError(
+                "E172",
+                f"the deck `{name[:80]}` has {problem}; expected a deck name the built deck can keep. Rename the "
+                "deck in Anki and export it again",
+            )
     return top, decks
 
 
@@ -192,7 +200,7 @@ def _tags(note: PackageNote, dropped: Counter[str]) -> tuple[str, ...]:
         if _TAG_RE.match(tag):
             kept.append(tag)
         else:
-            dropped[f"tag `{tag[:40]}` (Anki tags cannot hold quotes)"] += 1
+            dropped[f"tag `{tag[:40]}` (a tag cannot hold spaces, quotes, `<` or `>`)"] += 1
     return tuple(sorted(set(kept)))
 
 
