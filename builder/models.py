@@ -98,8 +98,9 @@ def construct(model: type[_M], **values: Any) -> _M:
     the time: model_construct looks up aliases and defaults field by field, which costs more than rendering a
     short note. For models like ours only: no aliases, private attributes or default factories."""
     instance = object.__new__(model)
-    fields_set = set(values)
     fields = model.__pydantic_fields__
+    # Filled in field order, as model_construct fills it: the same set then pickles to the same bytes.
+    fields_set = {name for name in fields if name in values}
     if len(values) < len(fields):
         values = {name: values.get(name, field.default) for name, field in fields.items()}
     object.__setattr__(instance, "__dict__", values)
