@@ -17,7 +17,7 @@ from builder.notecache import NoteCache
 from builder.options import Options
 from builder.outputs import output_lock, staged_outputs
 from builder.package import atomic_output, write_apkg
-from builder.source import display_path
+from builder.source import display_path, refuse_link
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,10 @@ def _plan(compiled: CompiledDeck, media: Path, diagnostics: Diagnostics) -> _Pla
             f"release get mod {epoch.value} (the time of the newest change) so that Anki takes the edit; "
             "expected a clean commit for a release. Commit the changes (or set SOURCE_DATE_EPOCH) to release",
         )
+    # Release manifests are files of the source folder like the notes (deck folders sit directly in it).
+    manifests = sorted((folder / RELEASES_DIR).glob("*.json"))
+    if [path for path in manifests if refuse_link(path, folder.parent.resolve(), "release manifest", diagnostics)]:
+        return None
     try:
         found = previous_release(folder, deck.config.version)
     except ManifestError as exc:

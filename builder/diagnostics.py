@@ -169,6 +169,10 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 def _source_line(path: str, line: int, cache: dict[str, list[str] | None]) -> str | None:
     if path not in cache:
         try:
+            # A diagnostic at a link is about the link (E130, E131): what it points to may be any file of the
+            # machine, and its first line is not to be printed into a build log.
+            if Path(path).is_symlink():
+                raise OSError(path)
             text = Path(path).read_bytes().decode("utf-8")
             # The parser's numbering (builder.source): lines end at \n, \r\n or a lone \r, nothing else.
             split = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")

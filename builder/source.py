@@ -223,6 +223,40 @@ def _note_paths(folder: Path, diagnostics: Diagnostics) -> list[Path]:
     return sorted(found)
 
 
+def link_problem(path: Path, root: Path) -> str | None:
+    """Why the build may not read `path`: a link that leads nowhere, or out of `root` (resolved); else None.
+
+    A file inside `root` is not a link problem even when a link leads to it: only where it ends up counts.
+    """
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "nowhere"
+    return None if real.is_relative_to(root) else "outside"
+
+
+def refuse_link(path: Path, root: Path, what: str, diagnostics: Diagnostics) -> bool:
+    """Report (E130) and refuse a file of the source folder `root` whose link leads nowhere or outside it.
+
+    Every file the build reads from the source folder passes here first: a link could make a deck ship any file
+    of the machine (a notetype's CSS, a template) or show its first line in a diagnostic.
+    """
+    problem = link_problem(path, root)
+    if problem is None:
+        return False
+    # The link's own path, not its target's (display_path resolves links).
+    shown = f"{display_path(path.parent)}/{path.name}"
+    if problem == "nowhere":
+        message = f"found a link that leads nowhere; expected a {what}. Replace the link by the file or delete it"
+    else:
+        message = (
+            f"found a link that leads outside the source folder; expected every {what} inside it, because a "
+            "build reads nothing else. Copy the file into the deck instead of linking it"
+        )
+    diagnostics.error(Location(shown), "E130", message)
+    return True
+
+
 @dataclass
 class _Seen:
     """Files already taken, by device and inode: a symlink or hard link to one of them is the same file."""
@@ -232,26 +266,14 @@ class _Seen:
 
     def admit(self, path: Path, diagnostics: Diagnostics) -> bool:
         """Whether `path` is a file of its own inside the source folder; else report it and say no."""
-        # The link's own path, not its target's (display_path resolves links).
+        if refuse_link(path, self.root, "note file", diagnostics):
+            return False
         shown = f"{display_path(path.parent)}/{path.name}"
         try:
-            real = path.resolve(strict=True)
-            info = real.stat()
-        except (OSError, RuntimeError):
-            diagnostics.error(
-                Location(shown),
-                "E130",
-                "found a link that leads nowhere; expected a note file. Replace the link by the file or delete it",
-            )
-            return False
-        if not real.is_relative_to(self.root):
-            diagnostics.error(
-                Location(shown),
-                "E130",
-                "found a link that leads outside the source folder; expected every note file inside it, "
-                "because a build reads nothing else. Copy the file into the deck instead of linking it",
-            )
-            return False
+            info = path.stat()
+        except OSError:
+            # Gone since it was resolved: reported as unreadable when it is read.
+            return True
         first = self.files.setdefault((info.st_dev, info.st_ino), shown)
         if first != shown:
             diagnostics.error(

@@ -331,6 +331,96 @@ def test_one_note_file_by_two_paths_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 1
     found = {(path, code) for path, _, _, code in _diagnostics(result.stderr)}
     assert found == {("source/b/x.md", "E131"), ("source/a/y.md", "E131"), ("source/a/z.md", "E130")}
+    # The snippet under a link's error would be the first line of whatever it points to.
+    assert "What is Y?" not in result.stderr
+
+
+_NOTETYPE_TOML = """name = "V"
+id = 1733059200201
+
+[[fields]]
+name = "Word"
+
+[[fields]]
+name = "Meaning"
+
+[[templates]]
+name = "Card 1"
+"""
+
+
+def _notetype_deck(root: Path) -> Path:
+    """A deck whose one note uses the deck-defined notetype `v`; returns the notetype's folder."""
+    deck = root / "source" / "d"
+    card = deck / "notetypes" / "v" / "card-1"
+    card.mkdir(parents=True)
+    (deck / "deck.toml").write_text('name = "Fuzz"\nid = 42\nversion = "1.0.0"\n')
+    (deck / "notes.md").write_text("---\nnotetype: v\n---\n## w\n<!-- id: note-one -->\n\nA\n")
+    (card.parent / "notetype.toml").write_text(_NOTETYPE_TOML)
+    (card / "front.html").write_text("{{Word}}")
+    (card / "back.html").write_text("{{FrontSide}}<hr id=answer>{{Meaning}}")
+    (card.parent / "style.css").write_text(".card { color: black; }")
+    (root / "media").mkdir()
+    return card.parent
+
+
+def test_notetype_files_linked_out_of_the_source_are_refused(tmp_path: Path) -> None:
+    folder = _notetype_deck(tmp_path)
+    (tmp_path / "secret.txt").write_text("machine-secret-line")
+    (folder / "style.css").unlink()
+    (folder / "style.css").symlink_to(tmp_path / "secret.txt")
+    (folder / "card-1" / "front.html").unlink()
+    (folder / "card-1" / "front.html").symlink_to(tmp_path / "secret.txt")
+    (folder / "card-1" / "back.html").unlink()
+    (folder / "card-1" / "back.html").symlink_to(tmp_path / "nowhere.html")
+    result = _run(tmp_path, "build", "--no-cache")
+    assert result.returncode == 1
+    found = {(path, line, col, code) for path, line, col, code in _diagnostics(result.stderr)}
+    assert {
+        ("source/d/notetypes/v/style.css", 1, 1, "E130"),
+        ("source/d/notetypes/v/card-1/front.html", 1, 1, "E130"),
+        ("source/d/notetypes/v/card-1/back.html", 1, 1, "E130"),
+    } <= found
+    assert "leads outside the source folder" in result.stderr and "leads nowhere" in result.stderr
+    # Not even the error's snippet shows what the link points to.
+    assert "machine-secret-line" not in result.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+def test_notetype_toml_linked_out_of_the_source_is_refused(tmp_path: Path) -> None:
+    folder = _notetype_deck(tmp_path)
+    (tmp_path / "notetype.toml").write_text(_NOTETYPE_TOML)
+    (folder / "notetype.toml").unlink()
+    (folder / "notetype.toml").symlink_to(tmp_path / "notetype.toml")
+    result = _run(tmp_path, "check", "--no-cache")
+    assert result.returncode == 1
+    assert ("source/d/notetypes/v/notetype.toml", 1, 1, "E130") in _diagnostics(result.stderr)
+
+
+def test_notetype_files_linked_inside_the_source_are_read(tmp_path: Path) -> None:
+    folder = _notetype_deck(tmp_path)
+    shared = tmp_path / "source" / "shared.css"
+    shared.write_text(".card { color: navy; }")
+    (folder / "style.css").unlink()
+    (folder / "style.css").symlink_to(shared)
+    result = _run(tmp_path, "build", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "dist" / "d-1.0.0.apkg") as package:
+        assert b"color: navy" in package.read("collection.anki2")
+
+
+def test_a_release_manifest_linked_out_of_the_source_is_refused(tmp_path: Path) -> None:
+    _notetype_deck(tmp_path)
+    first = _run(tmp_path, "build", "--no-cache")
+    assert first.returncode == 0, first.stderr
+    releases = tmp_path / "source" / "d" / "releases"
+    releases.mkdir()
+    (releases / "0.9.0.json").symlink_to(tmp_path / "dist" / "d-1.0.0.json")
+    (tmp_path / "dist" / "d-1.0.0.apkg").unlink()
+    result = _run(tmp_path, "build", "--no-cache")
+    assert result.returncode == 1
+    assert _diagnostics(result.stderr) == {("source/d/releases/0.9.0.json", 1, 1, "E130")}
+    assert not (tmp_path / "dist" / "d-1.0.0.apkg").exists()
 
 
 # -- class 7: a stale edit -------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from builder.notetypes.deckdefined import (
     parse_template,
     referenced_fields,
 )
-from builder.source import SourceFile, display_path, read_source
+from builder.source import SourceFile, display_path, read_source, refuse_link
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 _KEY = re.compile(KEY_PATTERN)
@@ -148,7 +148,11 @@ def _check_unique(config: NotetypeConfig, where: Embedded, diagnostics: Diagnost
     return ok
 
 
-def _read(path: Path, what: str, diagnostics: Diagnostics, near: Location) -> SourceFile | None:
+def _read(path: Path, what: str, root: Path, diagnostics: Diagnostics, near: Location) -> SourceFile | None:
+    """One file of a notetype, read only if it is one of the source folder `root`."""
+    # Its folder may be the link (reported as a linked folder by builder.source): where the file ends up counts.
+    if (path.exists() or path.is_symlink()) and refuse_link(path, root, "notetype file", diagnostics):
+        return None
     if not path.is_file():
         diagnostics.error(
             near,
@@ -181,9 +185,12 @@ def _check_template(
     return not unknown, used
 
 
-def load_notetype(folder: Path, diagnostics: Diagnostics) -> DeckNotetype | None:
+def load_notetype(folder: Path, root: Path, diagnostics: Diagnostics) -> DeckNotetype | None:
+    """The notetype in `folder`, whose files must all be files of the source folder `root` (resolved)."""
     key = folder.name
     toml_path = folder / "notetype.toml"
+    if refuse_link(toml_path, root, "notetype file", diagnostics):
+        return None
     source = read_source(toml_path, diagnostics)
     if source is None:
         return None
@@ -210,8 +217,8 @@ def load_notetype(folder: Path, diagnostics: Diagnostics) -> DeckNotetype | None
     for template in config.templates:
         sub = folder / template_folder(template)
         near = where.key_location("templates", "=")[0]
-        front = _read(sub / "front.html", "template", diagnostics, near)
-        back = _read(sub / "back.html", "template", diagnostics, near)
+        front = _read(sub / "front.html", "template", root, diagnostics, near)
+        back = _read(sub / "back.html", "template", root, diagnostics, near)
         if front is None or back is None:
             continue
         ok_front, used = _check_template(front, names, config.kind == "cloze", diagnostics)
@@ -230,7 +237,7 @@ def load_notetype(folder: Path, diagnostics: Diagnostics) -> DeckNotetype | None
                     template.browser_size,
                 )
             )
-    css_source = _read(folder / "style.css", "stylesheet", diagnostics, Location(source.path))
+    css_source = _read(folder / "style.css", "stylesheet", root, diagnostics, Location(source.path))
     sort_field = _field_index(config.sort_field, config, "sort_field", where, diagnostics, 0)
     heading = _field_index(config.heading, config, "heading", where, diagnostics, 0)
     body = _field_index(config.body, config, "body", where, diagnostics, 1)
@@ -257,11 +264,15 @@ def load_notetype(folder: Path, diagnostics: Diagnostics) -> DeckNotetype | None
 def load_deck_notetypes(deck_folder: Path, diagnostics: Diagnostics) -> tuple[DeckNotetype, ...]:
     """Every notetype under `<deck>/notetypes/`, sorted by key; ids and names unique within the deck."""
     root = deck_folder / NOTETYPES_DIR
-    if not root.is_dir():
+    if not root.is_dir() or root.is_symlink():
         return ()
+    # Deck folders sit directly in the source folder, and the build reads nothing outside it.
+    source_root = deck_folder.parent.resolve()
     out = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if not (folder / "notetype.toml").is_file():
+    # A linked notetype folder is reported with the deck's other linked folders (builder.source), not followed.
+    folders = (p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+    for folder in sorted(folders):
+        if not (folder / "notetype.toml").is_file() and not (folder / "notetype.toml").is_symlink():
             diagnostics.error(
                 Location(display_path(folder)),
                 "E182",
@@ -269,7 +280,7 @@ def load_deck_notetypes(deck_folder: Path, diagnostics: Diagnostics) -> tuple[De
                 "templates in it. Add it or remove the folder",
             )
             continue
-        notetype = load_notetype(folder, diagnostics)
+        notetype = load_notetype(folder, source_root, diagnostics)
         if notetype is not None:
             out.append(notetype)
     for attr in ("id", "name"):
