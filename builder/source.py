@@ -199,6 +199,21 @@ def _refused_name(path: Path, diagnostics: Diagnostics) -> bool:
     return problem is not None
 
 
+#: Other spellings of Markdown's extension, compared in lowercase: files the author meant as notes.
+_MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd", ".mkdn", ".mdwn", ".mdtxt", ".mdtext"})
+
+
+def _not_read(path: Path, diagnostics: Diagnostics) -> None:
+    """A Markdown file the build skips (only `*.md` are notes): say so, or its notes vanish without a word."""
+    renamed = path.name[: -len(path.suffix)] + ".md"
+    diagnostics.warning(
+        Location(f"{display_path(path.parent)}/{path.name}"),
+        "E197",
+        f"found `{path.name}`, which the build does not read: only files ending in `.md` (lowercase) are note "
+        f"files, so none of its notes are in the deck. Rename it to `{renamed}`, or move it out of the deck folder",
+    )
+
+
 def _note_paths(folder: Path, diagnostics: Diagnostics) -> list[Path]:
     """Every `*.md` file under `folder`, sorted; a folder that cannot be listed is reported, not skipped."""
 
@@ -217,9 +232,14 @@ def _note_paths(folder: Path, diagnostics: Diagnostics) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if not _refused_name(Path(top, d), diagnostics))
         for name in files:
             path = Path(top, name)
+            markdown = name.endswith(".md") or path.suffix.lower() in _MARKDOWN_SUFFIXES
             # A link that leads nowhere is kept, for _Seen.admit to report.
-            if name.endswith(".md") and (path.is_file() or path.is_symlink()) and not _refused_name(path, diagnostics):
+            if not markdown or not (path.is_file() or path.is_symlink()) or _refused_name(path, diagnostics):
+                continue
+            if name.endswith(".md"):
                 found.append(path)
+            else:
+                _not_read(path, diagnostics)
     return sorted(found)
 
 

@@ -335,6 +335,28 @@ def test_one_note_file_by_two_paths_is_refused(tmp_path: Path) -> None:
     assert "What is Y?" not in result.stderr
 
 
+def test_markdown_files_not_named_md_are_reported(tmp_path: Path) -> None:
+    deck = tmp_path / "source" / "d"
+    deck.mkdir(parents=True)
+    (deck / "deck.toml").write_text('name = "Fuzz"\nid = 42\nversion = "1.0.0"\n')
+    note = "## What is {0}?\n<!-- id: {0}-note -->\n\nAnswer.\n"
+    (deck / "notes.md").write_text(note.format("a"))
+    for name in ("NOTES.MD", "b.Md", "c.markdown", "d.mdown", "e.mkd"):
+        (deck / name).write_text(note.format(name[0].lower()))
+    (deck / "read-me.txt").write_text("not a note file")
+    (tmp_path / "media").mkdir()
+    result = _run(tmp_path, "build", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert _diagnostics(result.stderr) == {
+        (f"source/d/{name}", 1, 1, "E197") for name in ("NOTES.MD", "b.Md", "c.markdown", "d.mdown", "e.mkd")
+    }
+    assert "warning[E197]: found `NOTES.MD`, which the build does not read" in result.stderr
+    assert "Rename it to `c.md`" in result.stderr
+    assert "built dist/d-1.0.0.apkg (1 notes" in result.stdout
+    strict = _run(tmp_path, "check", "--no-cache", "--strict")
+    assert strict.returncode == 1
+
+
 _NOTETYPE_TOML = """name = "V"
 id = 1733059200201
 
