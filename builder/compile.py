@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from builder.config import load_deck_config
+from builder.decknames import DeckNames, check_deck_names
 from builder.diagnostics import BuildFailed, Diagnostics, Location
 from builder.fidelity.rendered import check_rendered
 from builder.figurelint import lint_figures
@@ -160,19 +161,32 @@ def compile_in_worker(job: WorkerJob) -> bytes:
 
 def _check_decks_distinct(decks: Sequence[_DeckUnits], diagnostics: Diagnostics) -> None:
     """Anki matches decks by name and we derive ids from the deck id: both must differ between decks."""
-    for key in ("id", "name"):
-        seen: dict[object, str] = {}
-        for deck in decks:
-            folder = display_path(deck.source.folder)
-            value = getattr(deck.config, key)
-            first = seen.setdefault(value, folder)
-            if first != folder:
-                diagnostics.error(
-                    Location(deck.source.config.path),
-                    "E013",
-                    f"deck {key} {value!r} is also used by {first}/deck.toml; expected every "
-                    f"deck to have its own {key}. Change one of them",
-                )
+    seen: dict[int, str] = {}
+    for deck in decks:
+        folder = display_path(deck.source.folder)
+        first = seen.setdefault(deck.config.id, folder)
+        if first != folder:
+            diagnostics.error(
+                Location(deck.source.config.path),
+                "E013",
+                f"deck id {deck.config.id!r} is also used by {first}/deck.toml; expected every "
+                "deck to have its own id. Change one of them",
+            )
+    check_deck_names([_names(deck) for deck in decks], diagnostics)
+
+
+def _names(deck: _DeckUnits) -> DeckNames:
+    """The deck's name and the subdeck of each of its files (all notes of a file share the file's `deck:`)."""
+    name = deck.config.name
+    subdecks = []
+    for source, unit in zip(deck.source.notes, deck.files, strict=True):
+        if not unit.notes:
+            continue
+        note = unit.notes[0].result
+        subdeck = note.subdeck if isinstance(note, NoteSpec) else note.deck_name.removeprefix(name)[2:] or None
+        if subdeck is not None:
+            subdecks.append((source, subdeck))
+    return DeckNames(deck.source.config, name, tuple(subdecks))
 
 
 def _pending_notes(

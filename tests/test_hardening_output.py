@@ -316,6 +316,81 @@ def test_accepted_names_arrive_as_named(tmp_path: Path, collection: Collection) 
     assert collection.decks.name(collection.get_card(card).did) == "Fuzz Deck::Part 1::Sub deck"
 
 
+def _decks(root: Path, decks: dict[str, tuple[str, dict[str, str | None]]]) -> None:
+    """Deck folders by slug: each with its deck.toml name and its note files' `deck:` (None for none)."""
+    for number, (slug, (name, files)) in enumerate(sorted(decks.items()), 42):
+        folder = root / "source" / slug
+        folder.mkdir(parents=True)
+        (folder / "deck.toml").write_text(f'name = "{name}"\nid = {number}\nversion = "1.0.0"\n', encoding="utf-8")
+        for file, subdeck in files.items():
+            front = f"---\ndeck: {subdeck}\n---\n" if subdeck is not None else ""
+            note = f"## What is {file}?\n<!-- id: {slug}-{file} -->\n\nAnswer.\n"
+            (folder / f"{file}.md").write_text(front + note, encoding="utf-8")
+    (root / "media").mkdir()
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "why"),
+    [
+        ("Sub", "SUB", "differ only in case"),
+        ("Caf\u00e9", "Cafe\u0301", "differ only in how an accented letter is encoded"),
+        ("sub::Part", "Sub", "differ only in case"),
+    ],
+)
+def test_subdecks_one_to_anki_are_refused(tmp_path: Path, first: str, second: str, why: str) -> None:
+    _decks(tmp_path, {"d": ("Fuzz", {"a": first, "b": second})})
+    result = _run(tmp_path, "build", "--no-cache")
+    assert result.returncode == 1
+    assert _diagnostics(result.stderr) == {("source/d/b.md", 2, 7, "E022")}
+    assert f"error[E022]: `deck: {second}` makes deck `Fuzz::{second}`, which Anki takes for the deck" in result.stderr
+    assert f"made by `deck: {first}` in source/d/a.md:2:7: the names {why}" in result.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+def test_deck_names_one_to_anki_are_refused(tmp_path: Path) -> None:
+    _decks(tmp_path, {"d": ("Fuzz", {"a": None}), "e": ("FUZZ", {"b": None})})
+    result = _run(tmp_path, "check", "--no-cache")
+    assert result.returncode == 1
+    assert _diagnostics(result.stderr) == {("source/e/deck.toml", 1, 8, "E013")}
+    assert "the name makes deck `FUZZ`, which Anki takes for the deck `Fuzz` named in source/d/deck.toml:1:8" in (
+        result.stderr
+    )
+
+
+def test_a_deck_name_equal_to_another_decks_subdeck_is_refused(tmp_path: Path) -> None:
+    _decks(tmp_path, {"d": ("Fuzz", {"a": "Sub"}), "e": ("Fuzz::SUB", {"b": "Part"}), "f": ("Fuzz", {"c": None})})
+    result = _run(tmp_path, "check", "--no-cache")
+    assert result.returncode == 1
+    assert _diagnostics(result.stderr) == {("source/e/deck.toml", 1, 8, "E013"), ("source/f/deck.toml", 1, 8, "E013")}
+    assert "deck `Fuzz::SUB`, which Anki takes for the deck `Fuzz::Sub` made by `deck: Sub` in source/d/a.md:2:7" in (
+        result.stderr
+    )
+    assert "deck `Fuzz`, which is also the deck `Fuzz` named in source/d/deck.toml:1:8" in result.stderr
+
+
+def test_decks_may_share_the_levels_above_them(tmp_path: Path, collection: Collection) -> None:
+    _decks(
+        tmp_path,
+        {
+            "es": ("Languages::Spanish", {"a": None, "b": "Verbs", "c": "Verbs::Irregular"}),
+            "fr": ("Languages::French", {"a": "Verbs"}),
+            "top": ("Languages", {"a": None}),
+        },
+    )
+    result = _run(tmp_path, "build", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    for package in sorted((tmp_path / "dist").glob("*.apkg")):
+        import_package(collection, package)
+    names = sorted(collection.decks.name(collection.get_card(card).did) for card in collection.find_cards(""))
+    assert names == [
+        "Languages",
+        "Languages::French::Verbs",
+        "Languages::Spanish",
+        "Languages::Spanish::Verbs",
+        "Languages::Spanish::Verbs::Irregular",
+    ]
+
+
 def test_one_note_file_by_two_paths_is_refused(tmp_path: Path) -> None:
     source = tmp_path / "source"
     for slug, deck_id in (("a", 42), ("b", 43)):
