@@ -101,6 +101,48 @@ def test_a_file_and_a_bad_slug_are_refused(tmp_path: Path, capsys: pytest.Captur
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
 
 
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("Default", "the name of Anki's own Default deck"),
+        ("default", "the name of Anki's own Default deck"),
+        ("a::", "an empty part between `::` separators"),
+        ("a:: b", "spaces around a `::` separator"),
+        ("x" * 201, "found `xxxxxxxx"),
+    ],
+)
+def test_names_check_would_refuse_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str, why: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _new(tmp_path, capsys, "deck", "--name", name)
+    assert code == 1
+    shown = repr(name) if len(name) < 60 else repr("x" * 57 + "...")
+    assert err.startswith(f"deck:1:1: error[E195]: found deck name {shown}, which deck.toml would refuse: ")
+    assert why in err and "Pass another with --name" in err
+    assert out == "" and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == [], "nothing written"
+
+
+def test_a_directory_named_default_needs_a_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _new(tmp_path, capsys, "default")
+    assert code == 1
+    assert "error[E195]: found deck name 'Default'" in err
+    assert _new(tmp_path, capsys, "default", "--name", "My default deck")[0] == 0
+
+
+def test_a_name_holding_a_placeholder_is_written_as_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _new(tmp_path, capsys, "deck", "--name", 'Say "@@SLUG@@" \\ twice')
+    assert code == 0, err
+    assert 'name = "Say \\"@@SLUG@@\\" \\\\ twice"' in (tmp_path / "deck/source/deck/deck.toml").read_text()
+
+
 def test_python_m_builder_new(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "builder", "new", str(tmp_path / "deck")], capture_output=True, text=True, check=False

@@ -21,8 +21,9 @@ from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 
 from builder import __version__
-from builder.diagnostics import Diagnostics, Location
-from builder.source import display_path
+from builder.config import load_deck_config
+from builder.diagnostics import QUOTE_LIMIT, Diagnostics, Location
+from builder.source import SourceFile, display_path
 
 #: Where Deckforge lives: the action deck repositories use and the docs their README links to.
 HOMEPAGE = "https://github.com/deckforge/deckforge"
@@ -33,8 +34,9 @@ ACTION = f"deckforge/deckforge@v{__version__}"
 DECK_ID_RANGE = (2**40, 2**52)
 _TEXT_SUFFIXES = frozenset({".md", ".toml", ".py", ".yml", ".yaml", ".txt", ""})
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-#: What DeckConfig accepts as a name, without control characters (a TOML string could not hold them plainly).
-_NAME = re.compile(r"^(?=.{1,200}$)[^\x00-\x1f\x7f\s](?:[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s])?$")
+_PLACEHOLDER = re.compile(r"@@[A-Z_]+@@")
+#: The template's deck.toml, which `check` validates in the new repository.
+_DECK_TOML = PurePosixPath("source", "__slug__", "deck.toml")
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,26 @@ def _target_path(path: PurePosixPath, slug: str) -> PurePosixPath:
     return PurePosixPath(*[slug if p == "__slug__" else p for p in parts])
 
 
+def _fill(text: str, values: dict[str, str]) -> str:
+    """The template text with its placeholders filled in, in one pass: a value is never searched again."""
+    return _PLACEHOLDER.sub(lambda match: values.get(match.group(), match.group()), text)
+
+
+def _check_name(name: str, values: dict[str, str], target: Path, diagnostics: Diagnostics) -> None:
+    """Refuse a name the new repository's own `check` would: its deck.toml, as written, through that validation."""
+    template = resources.files(__name__).joinpath("template", *_DECK_TOML.parts).read_text(encoding="utf-8")
+    found = Diagnostics()
+    load_deck_config(SourceFile.from_text(_DECK_TOML.name, _fill(template, values)), found)
+    shown = repr(name) if len(name) <= QUOTE_LIMIT else repr(name[: QUOTE_LIMIT - 3] + "...")
+    for problem in found.errors:
+        diagnostics.error(
+            Location(display_path(target)),
+            "E195",
+            f"found deck name {shown}, which deck.toml would refuse: {problem.message}. "
+            'Pass another with --name, e.g. --name "Spanish verbs"',
+        )
+
+
 def _check_target(target: Path, slug: str, diagnostics: Diagnostics) -> None:
     where = Location(display_path(target))
     if target.exists() and not target.is_dir():
@@ -100,15 +122,6 @@ def new_repository(
     slug = slug if slug is not None else slug_for(base)
     name = name if name is not None else (base.replace("-", " ").replace("_", " ").strip().capitalize() or "My deck")
     _check_target(target, slug, diagnostics)
-    if not _NAME.match(name):
-        diagnostics.error(
-            Location(display_path(target)),
-            "E195",
-            f"found deck name {name!r}; expected 1 to 200 printable characters without leading or trailing spaces, "
-            'e.g. --name "Spanish verbs"',
-        )
-    if diagnostics.errors:
-        return None
     deck_id = new_deck_id()
     values = {
         "@@NAME_TOML@@": name.replace("\\", "\\\\").replace('"', '\\"'),
@@ -119,6 +132,9 @@ def new_repository(
         "@@ACTION@@": ACTION,
         "@@HOMEPAGE@@": HOMEPAGE,
     }
+    _check_name(name, values, target, diagnostics)
+    if diagnostics.errors:
+        return None
     template = resources.files(__name__) / "template"
     parent = target.absolute().parent
     written: list[str] = []
@@ -133,10 +149,7 @@ def new_repository(
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 data = entry.read_bytes()
                 if destination.suffix in _TEXT_SUFFIXES:
-                    text = data.decode("utf-8")
-                    for key, value in values.items():
-                        text = text.replace(key, value)
-                    data = text.encode("utf-8")
+                    data = _fill(data.decode("utf-8"), values).encode("utf-8")
                 destination.write_bytes(data)
                 written.append(relative.as_posix())
             _move_into_place(staging, target)
