@@ -1,17 +1,24 @@
 """Confinement: a diagram's source → the places where it would read a file of the build machine.
 
-Engines run on the build machine with its file system: a D2 import (`x: @file`, `...@file`), a Graphviz
-image (`image=`, `<IMG SRC=...>` in an HTML label, `shapefile=`, `imagepath=`, `fontpath=`) or a PlantUML
-`!include` would read any file the build can read (and an engine's "file not found" would tell whether a
-path exists). Diagrams are therefore refused before any engine sees them when they use one of these, whatever
-the path: a diagram is written in full in its fence. The message never depends on the path.
+Engines run on the build machine with its file system: a D2 import (`x: @file`, `...@"file"`) or icon
+(`icon: file`, embedded into the SVG even with `--bundle=false`), a Graphviz image (`image=`, `<IMG SRC=...>`
+in an HTML label, `shapefile=`, `imagepath=`, `fontpath=`) or a PlantUML `!include` would read any file the
+build can read (and an engine's "file not found" would tell whether a path exists). Diagrams are therefore
+refused before any engine sees them when they use one of these, whatever the path: a diagram is written in
+full in its fence. A D2 icon from the web is refused too: the card would load it (`E074` after rendering),
+so the only deterministic answer is the same one, before the engine runs. The message never depends on the
+path. D2 and DOT are read token by token (d2scan, dotscan), since quoting, comments and escapes can hide a
+keyword from a pattern.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from builder.diagrams import d2scan, dotscan
 
 CODE = "E134"
 
@@ -23,37 +30,43 @@ class Include:
     col: int
     found: str
     engine: str
+    #: What reads the file, when the engine has more than one way: "icon" for a D2 icon.
+    kind: str = ""
 
 
-#: Per engine family (DiagramEngine.name): what reads another file. Quoted D2 strings are not imports.
+#: Per engine family (DiagramEngine.name) read by pattern: what reads another file.
 _PATTERNS: Mapping[str, re.Pattern[str]] = {
-    "d2": re.compile(r"""(?:\.\.\.\s*@|(?<![\w"'\\])@(?=[\w./~-]))"""),
-    "graphviz": re.compile(r"\b(?:image|shapefile|imagepath|fontpath)\s*=|<\s*img\b", re.IGNORECASE),
     "plantuml": re.compile(r"^\s*!(?:include\w*|import)\b|<img:|!theme\s+\S+\s+from\b", re.IGNORECASE | re.MULTILINE),
 }
-_D2_STRING = re.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|\|`?[^|]*`?\||#[^\n]*""")
 
 
-def _blank(match: re.Match[str]) -> str:
-    return re.sub(r"[^\n]", " ", match.group())
+def _reads(engine: str, source: str) -> list[tuple[int, str, str]]:
+    if engine == "d2":
+        return [(read.offset, read.found, read.kind) for read in d2scan.reads(source)]
+    if engine == "graphviz":
+        return [(read.offset, read.found, "") for read in dotscan.reads(source)]
+    pattern = _PATTERNS.get(engine)
+    return [] if pattern is None else [(m.start(), m.group().strip(), "") for m in pattern.finditer(source)]
 
 
 def includes(engine: str, source: str) -> list[Include]:
     """Every place where `source` would make the `engine` family read a file."""
-    pattern = _PATTERNS.get(engine)
-    if pattern is None:
-        return []
-    # D2 strings, block strings and comments may say "@" freely: blank them out, keeping offsets.
-    text = _D2_STRING.sub(_blank, source) if engine == "d2" else source
+    # Line starts once, so that many findings in a long diagram stay linear.
+    starts = [0, *(m.end() for m in re.finditer("\n", source))]
     found = []
-    for match in pattern.finditer(text):
-        line = text.count("\n", 0, match.start())
-        col = match.start() - (text.rfind("\n", 0, match.start()) + 1)
-        found.append(Include(line, col, source[match.start() : match.end()].strip(), engine))
+    for offset, text, kind in _reads(engine, source):
+        line = bisect.bisect_right(starts, offset) - 1
+        found.append(Include(line, offset - starts[line], text, engine, "icon" if kind == "icon" else ""))
     return found
 
 
 def message(include: Include) -> str:
+    if include.kind == "icon":
+        return (
+            "found a D2 icon `icon`; expected a diagram without icons, because D2 embeds the icon's file from "
+            "the build machine and a card must not load images from the web. Remove the icon "
+            "(put the image in media/ and show it beside the diagram)"
+        )
     what = {"d2": "a D2 import", "graphviz": "a Graphviz image or file attribute", "plantuml": "a PlantUML include"}
     return (
         f"found {what[include.engine]} `{include.found}`; expected the diagram written in full in its fence, "
