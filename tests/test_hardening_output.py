@@ -28,6 +28,7 @@ from builder.package import write_apkg
 from builder.parse import parse_file
 from builder.render import finish_note, render_fields
 from builder.source import SourceFile
+from tests.anki_decks import png
 from tests.conftest import EPOCH, FIXTURES, REPO, build_deck, import_package
 
 CASES = FIXTURES / "hardening"
@@ -265,6 +266,41 @@ def test_every_engine_include_is_refused(tmp_path: Path, fence: str, line: int) 
     result = _run(work, "check", "--source", "source", "--media", "media", "--no-cache")
     assert result.returncode == 1
     assert {(at, code) for _, at, _, code in _diagnostics(result.stderr)} == {(line, "E134")}
+
+
+@pytest.mark.parametrize(
+    ("fence", "line", "col"),
+    [
+        ("```d2\nc: Secret {shape: image; icon: {target}}\n```", 5, 26),
+        ("```d2\nc: {shape: image\nicon: ../{name}}\n```", 6, 1),
+        ("```d2\nc.ic\\on: {target}\n```", 5, 3),
+        ('```d2\nx: @"{target}"\n```', 5, 4),
+        ("```d2\n...@'{target}'\n```", 5, 1),
+        ('```d2\na: |`x | y`|\nb: @ "{target}"\n```', 6, 4),
+        ('```dot\ndigraph G {\n  a [label="", "image"="{target}"];\n}\n```', 6, 16),
+        ('```dot\ndigraph G {\n  a [label="", image/**/="{target}"];\n}\n```', 6, 16),
+        ('```dot\ndigraph G {\n  a [label="", "im" + "age"\n  = "{target}"];\n}\n```', 6, 16),
+        ('```dot\ndigraph G {\n  a [label=<<table><tr><td>< img src="{target}"/></td></tr></table>>];\n}\n```', 6, 28),
+    ],
+)
+def test_diagram_file_reads_hidden_by_quoting_are_refused_without_probing(
+    tmp_path: Path, fence: str, line: int, col: int
+) -> None:
+    work = _case(tmp_path, "26-d2-import-reads-local-files")
+    # A real PNG, which D2 would embed into the SVG and Graphviz would size the node by.
+    (tmp_path / "secret.png").write_bytes(png(7, 5, (200, 0, 0)))
+    notes = work / "source" / "fuzz" / "a.md"
+    outputs = []
+    for name in ("secret.png", "missing.png"):
+        # Relative paths resolve from the build's working directory, `work`.
+        text = fence.replace("{target}", str(tmp_path / name)).replace("{name}", name)
+        notes.write_text(f"## What is X?\n<!-- id: x-one -->\n\n{text}\n")
+        result = _run(work, "build", "--source", "source", "--media", "media", "--out", "dist", "--no-cache")
+        assert result.returncode == 1, result.stderr
+        assert _diagnostics(result.stderr) == {("source/fuzz/a.md", line, col, "E134")}
+        assert not (work / "dist").exists()
+        outputs.append(result.stderr.replace(str(tmp_path / name), "PATH").replace(name, "NAME"))
+    assert outputs[0] == outputs[1], "the message must not tell whether the path exists"
 
 
 # -- class 6: Anki rewrites what we named ---------------------------------------------------------------------
