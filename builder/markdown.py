@@ -52,16 +52,22 @@ def _silence_rule_tracing() -> None:
             logger.debug = _no_trace  # type: ignore[method-assign]
 
 
-#: The key under which parsing records, in its env, the lines each link reference definition took.
+#: The key under which parsing records, in its env, each link reference definition: its lines and its
+#: normalised label.
 REFERENCE_LINES = "deckforge_reference_lines"
 
 
 def _recorded_reference(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-    """markdown-it's reference rule, recording the lines it consumes: a definition leaves no token behind,
-    and builder.fidelity must tell its lines from lines that vanished."""
+    """markdown-it's reference rule, recording the lines it consumes and the label it defines: a definition
+    leaves no token behind, and builder.fidelity must tell its lines from lines that vanished, and a
+    definition some link uses from one that shows nowhere."""
+    defined = len(state.env.get("references", ()))
     found = reference(state, start, end, silent)
     if found and not silent:
-        state.env.setdefault(REFERENCE_LINES, []).append((start, state.line))
+        references = state.env["references"]
+        # A new label is the last key of the (ordered) dict; a label defined again goes to duplicate_refs.
+        label = next(reversed(references)) if len(references) > defined else state.env["duplicate_refs"][-1]["label"]
+        state.env.setdefault(REFERENCE_LINES, []).append((start, state.line, label))
     return found
 
 
@@ -79,7 +85,9 @@ def make_parser(*, dispatch: bool = True) -> MarkdownIt:
     validator rejects scripts. Typographer and linkify stay off so the text a learner sees is the text
     the author typed.
     """
-    md = MarkdownIt("commonmark", {"html": True, "typographer": False})
+    # store_labels: a reference link names the definition it uses (token.meta["label"]), so builder.fidelity
+    # can report definitions no link uses; the HTML is the same.
+    md = MarkdownIt("commonmark", {"html": True, "typographer": False, "store_labels": True})
     md.enable(["table", "strikethrough"])
     md.use(front_matter_plugin)
     # allow_space=False and allow_digits=False keep "$5 and $10" as prices instead of math.

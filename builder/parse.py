@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from markdown_it.token import Token
 
@@ -77,8 +78,9 @@ class ParsedFile:
     notes: tuple[RawNote, ...]
     #: Every block token of the file, front matter included, to compare with its lines (builder.fidelity).
     tokens: tuple[Token, ...] = ()
-    #: 0-based [start, end) line ranges of link reference definitions, which Markdown consumes without a token.
-    references: tuple[tuple[int, int], ...] = ()
+    #: Link reference definitions, which Markdown consumes without a token: 0-based [start, end) lines and the
+    #: normalised label (the second of two definitions of a label is listed too, though no link can use it).
+    references: tuple[tuple[int, int, str], ...] = ()
 
 
 def _title_position(source: SourceFile, token: Token) -> tuple[int, int]:
@@ -135,7 +137,7 @@ def _body_span(tokens: list[Token]) -> Span:
 
 def parse_file(source: SourceFile) -> ParsedFile:
     """Split a file into notes at its level-1 and level-2 headings; the body of a level-1 heading is dropped."""
-    env: dict[str, list[tuple[int, int]]] = {}
+    env: dict[str, Any] = {}
     tokens = parser().parse(source.text, env)
     all_tokens = tuple(tokens)
     front: FrontMatter | None = None

@@ -17,6 +17,7 @@ from markdown_it.rules_block.table import escapedSplit
 from markdown_it.token import Token
 
 from builder.diagnostics import Diagnostics, Location, quote
+from builder.fidelity.references import check_references
 from builder.markdown import parser
 from builder.parse import ParsedFile
 from builder.source import SourceFile
@@ -143,7 +144,7 @@ def _swallowed(parsed: ParsedFile, owner: list[int], diagnostics: Diagnostics) -
 def _outside_notes(parsed: ParsedFile, covered: bytearray, diagnostics: Diagnostics) -> None:
     """Lines no block holds (outside link definitions), and text before the first note or under a `#` title."""
     source = parsed.source
-    for start, end in parsed.references:
+    for start, end, _ in parsed.references:
         covered[start:end] = b"\x01" * (end - start)
     run_start = -1
     for line in range(len(source.line_starts) + 1):
@@ -229,6 +230,7 @@ def check_parsed(parsed: ParsedFile, diagnostics: Diagnostics) -> None:
     _swallowed(parsed, owner, diagnostics)
     _outside_notes(parsed, covered, diagnostics)
     _table_rows(source, tokens, diagnostics)
+    check_references(parsed, diagnostics)
     for note in parsed.notes:
         if note.meta is not None and note.meta.trailing is not None:
             at = source.location(note.meta.trailing)
