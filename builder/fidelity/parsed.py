@@ -187,8 +187,16 @@ def _preamble(parsed: ParsedFile, diagnostics: Diagnostics) -> None:
         )
 
 
-def _cells(line: str) -> list[str]:
-    """A table row's cells as markdown-it splits them (outer pipes dropped)."""
+#: One list marker with what precedes it on the line (indentation, quote markers).
+_ITEM_MARKER = re.compile(r"[ \t>]*(?:[-*+]|[0-9]{1,9}[.)])(?:[ \t]+|$)")
+
+
+def _cells(line: str, items: int = 0) -> list[str]:
+    """A table row's cells as markdown-it splits them (outer pipes dropped); `items`: list items that start on
+    the row's line, whose markers are not part of the row."""
+    for _ in range(items):
+        marker = _ITEM_MARKER.match(line)
+        line = line[marker.end() :] if marker else line
     columns = escapedSplit(line.lstrip(" \t>"))
     if columns and columns[0] == "":
         columns.pop(0)
@@ -200,9 +208,17 @@ def _cells(line: str) -> list[str]:
 def _table_rows(source: SourceFile, tokens: Sequence[Token], diagnostics: Diagnostics) -> None:
     """Body rows with more cells than the header: Markdown drops the extra cells without a word."""
     columns = 0
+    # The lines where the list items enclosing the current token start: a table that begins an item shares its
+    # first line with the item's marker.
+    items: list[int] = []
     for token in tokens:
-        if token.type == "thead_open" and token.map is not None:
-            columns = len(_cells(source.line_text(token.map[0] + 1)))
+        if token.type == "list_item_open":
+            items.append(token.map[0] if token.map is not None else -1)
+        elif token.type == "list_item_close":
+            items.pop()
+        elif token.type == "thead_open" and token.map is not None:
+            line = token.map[0]
+            columns = len(_cells(source.line_text(line + 1), sum(start == line for start in items)))
         elif token.type == "tr_open" and token.map is not None and columns:
             line = token.map[0] + 1
             text = source.line_text(line)
