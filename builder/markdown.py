@@ -10,11 +10,14 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_block.reference import reference
+from markdown_it.rules_inline import StateInline
+from markdown_it.rules_inline.entity import entity
 from markdown_it.utils import OptionsDict
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from builder import mdrules, mdspeed
+from builder.source import CONTROL
 
 
 class _Options(dict[str, Any], OptionsDict):
@@ -71,6 +74,36 @@ def _recorded_reference(state: StateBlock, start: int, end: int, silent: bool) -
     return found
 
 
+#: The key under which parsing records, in its env, each numeric character reference Markdown decodes to a
+#: character no card can show: (the inline text, the reference's offset in it, the reference).
+BAD_ENTITIES = "deckforge_bad_entities"
+
+
+def unshowable(code: int) -> bool:
+    """Whether a character reference to `code` gives no character a card can show: one markdown-it (or an HTML
+    parser) replaces with U+FFFD (NUL, surrogates, noncharacters, past U+10FFFF), or a control character."""
+    if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return True
+    if 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE:
+        return True
+    return CONTROL.fullmatch(chr(code)) is not None
+
+
+def _recorded_entity(state: StateInline, silent: bool) -> bool:
+    """markdown-it's entity rule, recording the numeric references it decodes to a character no card shows:
+    it puts U+FFFD or the control character in the text without a word, and only here is it known that the
+    text came from a reference (in a code span the same characters are shown as written)."""
+    pos = state.pos
+    found = entity(state, silent)
+    if found and not silent and state.src.startswith("&#", pos):
+        written = state.src[pos : state.pos]
+        digits = written[2:-1]
+        code = int(digits[1:], 16) if digits[:1] in "xX" else int(digits)
+        if unshowable(code):
+            state.env.setdefault(BAD_ENTITIES, []).append((state.src, pos, written))
+    return found
+
+
 @cache
 def parser() -> MarkdownIt:
     """The project's parser (see `make_parser`), built once per process."""
@@ -93,6 +126,7 @@ def make_parser(*, dispatch: bool = True) -> MarkdownIt:
     # allow_space=False and allow_digits=False keep "$5 and $10" as prices instead of math.
     md.use(dollarmath_plugin, allow_labels=False, allow_space=False, allow_digits=False, double_inline=True)
     md.block.ruler.at("reference", _recorded_reference)
+    md.inline.ruler.at("entity", _recorded_entity)
     mdrules.install(md)
     if dispatch:
         # Same rules, same tokens, fewer calls; dispatch=False is markdown-it-py's own loop, for comparison.

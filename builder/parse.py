@@ -8,7 +8,7 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from builder.markdown import REFERENCE_LINES, parser
+from builder.markdown import BAD_ENTITIES, REFERENCE_LINES, parser
 from builder.source import SourceFile
 
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)", re.MULTILINE)
@@ -81,6 +81,9 @@ class ParsedFile:
     #: Link reference definitions, which Markdown consumes without a token: 0-based [start, end) lines and the
     #: normalised label (the second of two definitions of a label is listed too, though no link can use it).
     references: tuple[tuple[int, int, str], ...] = ()
+    #: Numeric character references Markdown decoded to a character no card shows: (the inline token's text
+    #: or the nested text parsed inside it, such as an image description; the offset in it; the reference).
+    entities: tuple[tuple[str, int, str], ...] = ()
 
 
 def _title_position(source: SourceFile, token: Token) -> tuple[int, int]:
@@ -174,4 +177,5 @@ def parse_file(source: SourceFile) -> ParsedFile:
                     fences=tuple(t for t in body if t.type == "fence"),
                 )
             )
-    return ParsedFile(source, front, tuple(notes), all_tokens, tuple(env.get(REFERENCE_LINES, ())))
+    references = tuple(env.get(REFERENCE_LINES, ()))
+    return ParsedFile(source, front, tuple(notes), all_tokens, references, tuple(env.get(BAD_ENTITIES, ())))

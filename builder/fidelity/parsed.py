@@ -17,6 +17,7 @@ from markdown_it.rules_block.table import escapedSplit
 from markdown_it.token import Token
 
 from builder.diagnostics import Diagnostics, Location, quote
+from builder.fidelity.entities import check_entities
 from builder.fidelity.references import check_references
 from builder.markdown import parser
 from builder.parse import ParsedFile
@@ -247,6 +248,7 @@ def check_parsed(parsed: ParsedFile, diagnostics: Diagnostics) -> None:
     _outside_notes(parsed, covered, diagnostics)
     _table_rows(source, tokens, diagnostics)
     check_references(parsed, diagnostics)
+    check_entities(parsed, diagnostics)
     for note in parsed.notes:
         if note.meta is not None and note.meta.trailing is not None:
             at = source.location(note.meta.trailing)

@@ -62,6 +62,7 @@ TRIGGERS: dict[InlineRule, frozenset[str]] = {
 #: Rules made inside a plugin function, known by module and name.
 NAMED_TRIGGERS: dict[tuple[str, str], frozenset[str]] = {
     ("mdit_py_plugins.dollarmath.index", "_math_inline_dollar"): frozenset("$"),
+    ("builder.markdown", "_recorded_entity"): frozenset("&"),
 }
 
 
