@@ -20,6 +20,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from builder import cloze
+from builder.ankitext import inert
 from builder.diagnostics import Diagnostics
 from builder.diagrams import ENGINES
 from builder.fields import field_layout
@@ -128,7 +129,10 @@ def _sound(self: RendererHTML, tokens: Sequence[Token], idx: int, options: Optio
     assert isinstance(checked, Path)
     media = library.add(checked)
     env["used"][media.name] = media
-    return f"[sound:{escape(media.name)}]"
+    tag = f"[sound:{escape(media.name)}]"
+    # builder.ankitext leaves these tags alone and shows every other `[sound:` of the field as text.
+    env.setdefault("sounds", set()).add(tag)
+    return tag
 
 
 _RULES: Mapping[str, Any] = {
@@ -224,6 +228,9 @@ def render_fields(
     used: dict[str, MediaFile] = env["used"]
     if has_raw_html(raw):
         fields = _sanitised(fields, library, used)
+    # Last: the sanitiser writes `&#91;` back as `[`.
+    own: set[str] = env.get("sounds", set())
+    fields = tuple(inert(field, own) for field in fields)
     return RenderedFields(fields, tuple(used[name] for name in sorted(used)))
 
 
@@ -248,7 +255,7 @@ def source_field(sources: Sequence[str]) -> str:
     if not sources:
         return ""
     links = " · ".join(f'<a href="{escape(url)}">{escape(_source_label(url))}</a>' for url in sources)
-    return f"Source: {links}"
+    return inert(f"Source: {links}")
 
 
 def has_raw_html(raw: RawNote) -> bool:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import re
+import shutil
 from pathlib import Path
 
 from anki.collection import Collection
 
-from tests.conftest import build_deck, import_package
+from tests.conftest import FIXTURES, build_deck, import_package
 
 DECK_TOML = 'name = "{name}"\nid = {id}\nversion = "1.0.0"\n'
 NOTES = """---
@@ -125,3 +127,53 @@ def test_code_colours_ship_only_for_code_the_deck_shows(tmp_path: Path, collecti
     rules = set(re.findall(r"\.highlight \.([a-zA-Z0-9]+) ", code))
     assert used and used <= rules, "every token the card shows has its colour"
     assert rules <= used, "no colour for tokens no card shows"
+
+
+ANKI_MARKUP = r"""
+## How does `[sound:clip.mp3]` play?
+<!-- id: anki-markup-as-text -->
+
+The tag `[sound:a.mp3]`, written \[sound:file.mp3\] in text, or in <span title="[sound:q.mp3]">HTML</span>.
+LaTeX `[latex]x^2[/latex]`, \[LaTeX]y\[/LaTeX], `[$]y[/$]`, `[$$]z[/$$]`; speech `[anki:tts lang=en_US]hi[/anki:tts]`;
+a box `[[type:Front]]` and `[anki:play:q:0]`.
+
+```
+[sound:fenced.mp3]
+```
+
+| \[sound:cell.mp3] | b |
+|---|---|
+| c | d |
+
+### \[sound:heading.mp3]
+
+Played: [sound:hello.mp3]
+"""
+
+
+def test_anki_markup_written_as_text_is_shown_as_text(tmp_path: Path, collection: Collection) -> None:
+    """Anki reads `[sound:`, `[anki:`, `[latex]` and `[[type:` anywhere in a card's HTML: as text they stay text."""
+    root = _deck(tmp_path, "Markup Deck", 1700000000801, ANKI_MARKUP)
+    shutil.copy(FIXTURES / "notekinds" / "media" / "hello.mp3", root / "media" / "hello.mp3")
+    _import(root, collection)
+    (nid,) = collection.find_notes("")
+    card = collection.get_note(nid).cards()[0]
+    question, answer = card.question(), card.answer()
+    # The one sound the note plays, and no other button, LaTeX image or typing box.
+    assert "[anki:play:" not in question
+    assert re.findall(r"\[anki:play:[qa]:\d+\]", answer) == ["[anki:play:a:0]"]
+    tags = card.answer_av_tags()
+    assert len(tags) == 1 and tags[0].filename.startswith("hello")  # type: ignore[union-attr]
+    assert "latex-" not in answer and "[[type:" not in answer
+    shown = html.unescape(re.sub(r"<[^>]*>", "", answer))
+    for text in (
+        "How does [sound:clip.mp3] play?",
+        "The tag [sound:a.mp3], written [sound:file.mp3] in text",
+        "LaTeX [latex]x^2[/latex], [LaTeX]y[/LaTeX], [$]y[/$], [$$]z[/$$]; speech [anki:tts lang=en_US]hi[/anki:tts];",
+        "a box [[type:Front]] and [anki:play:q:0].",
+        "[sound:fenced.mp3]",
+        "[sound:cell.mp3]",
+        "[sound:heading.mp3]",
+    ):
+        assert text in shown
+    assert 'title="[sound:q.mp3]"' in html.unescape(answer)
