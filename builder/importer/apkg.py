@@ -13,24 +13,30 @@ Three layouts exist and all are read without Anki itself:
 
 from __future__ import annotations
 
-import json
 import sqlite3
+import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any
 
 from builder.importer import protowire as pw
+from builder.importer import values as v
+from builder.importer.collection import read_collection
 from builder.importer.model import (
+    MAX_UNPACKED_BYTES,
+    Malformed,
     MediaEntry,
     Package,
     PackageCard,
     PackageDeck,
+    PackageError,
     PackageField,
     PackageNote,
     PackageNotetype,
     PackageTemplate,
+    Unpacked,
 )
 
 __all__ = [
@@ -48,12 +54,20 @@ __all__ = [
 
 #: The archive member of each layout, by the `meta` member's version number (1 and 2 are legacy).
 _COLLECTIONS = {1: "collection.anki2", 2: "collection.anki21", 3: "collection.anki21b"}
-#: Refuse members that unpack past this: a collection or image this large is a zip bomb, not a deck.
-MAX_MEMBER_BYTES = 2 * 1024 * 1024 * 1024
 
-
-class PackageError(Exception):
-    """The package cannot be read; the message says what was found and what was expected."""
+_MIB = 1024 * 1024
+# What a package may unpack to. A zip or zstd member can claim (or hide) any size, so every read is bounded
+# before the memory or disk is used, and a package past a bound is refused as damaged (E170).
+#: The collection: notes, notetypes and decks, no media. A 50,000-note deck whose notes average 5 KB of HTML is
+#: about 250 MB of SQLite; twice that leaves room for the largest shared decks. It is unpacked to a temporary
+#: file, never held in memory.
+MAX_COLLECTION_BYTES = 512 * _MIB
+#: One media file: AnkiWeb does not sync a file over 100 MB, so no learner's deck has a larger one.
+MAX_MEDIA_FILE_BYTES = 100 * _MIB
+#: `meta` and the media list: a list naming 100,000 files is a few MB.
+MAX_LIST_BYTES = 64 * _MIB
+_CHUNK = _MIB
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 @contextmanager
@@ -75,43 +89,85 @@ def _open_zip(path: Path) -> Iterator[zipfile.ZipFile]:
         yield archive
 
 
-def _decompress(data: bytes, name: str) -> bytes:
-    import zstandard
-
-    try:
-        with zstandard.ZstdDecompressor().stream_reader(data) as reader:
-            out = reader.read(MAX_MEMBER_BYTES + 1)
-    except zstandard.ZstdError as exc:
-        raise PackageError(
-            f"`{name}` is not valid zstd data ({exc}); the package is damaged. Export it again"
-        ) from None
-    if len(out) > MAX_MEMBER_BYTES:
-        raise PackageError(f"`{name}` unpacks to more than {MAX_MEMBER_BYTES:,} bytes; expected a deck, not a zip bomb")
-    return out
-
-
-def read_member(archive: zipfile.ZipFile, name: str, compressed: bool) -> bytes:
+def _info(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
     try:
         info = archive.getinfo(name)
     except KeyError:
         raise PackageError(
             f"the package has no `{name}` member; it is damaged or incomplete. Export it again"
         ) from None
-    if info.file_size > MAX_MEMBER_BYTES:
-        raise PackageError(f"`{name}` is {info.file_size:,} bytes; expected less than {MAX_MEMBER_BYTES:,}")
+    if info.flag_bits & 0x1:
+        raise PackageError(f"`{name}` is encrypted; expected the unencrypted package Anki exports")
+    return info
+
+
+def _too_large(name: str, limit: int) -> PackageError:
+    return PackageError(
+        f"`{name}` unpacks to more than {limit:,} bytes; expected a deck, not a zip bomb (see docs/migrating.md, "
+        "Limits)"
+    )
+
+
+def _frame_size(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """The size a zstd frame declares for its content (-1 when it does not say), read from its header alone."""
+    import zstandard
+
+    with archive.open(info) as raw:
+        head = raw.read(18)  # the longest zstd frame header
     try:
-        data = archive.read(info)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        return int(zstandard.frame_content_size(head))
+    except zstandard.ZstdError:
+        return -1  # not zstd, or a header split oddly: decompression says which
+
+
+def _chunks(archive: zipfile.ZipFile, name: str, compressed: bool, limit: int, unpacked: Unpacked) -> Iterator[bytes]:
+    """A member's bytes, decompressed, a chunk at a time: a bomb is refused before its size is ever allocated."""
+    import zstandard
+
+    info = _info(archive, name)
+    # The zip's stated size is a hard bound (zipfile never yields more); a zstd frame may state its own.
+    if info.file_size > limit or (compressed and _frame_size(archive, info) > limit):
+        raise _too_large(name, limit)
+    size = 0
+    try:
+        with archive.open(info) as raw:
+            # zstandard caps a frame's window at 128 MiB by default, so a header cannot make it allocate more.
+            source = zstandard.ZstdDecompressor().stream_reader(raw) if compressed else raw
+            with source:
+                while chunk := source.read(_CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        raise _too_large(name, limit)
+                    unpacked.spend(name, size)
+                    yield chunk
+    except zstandard.ZstdError as exc:
+        raise PackageError(
+            f"`{name}` is not valid zstd data ({exc}); the package is damaged. Export it again"
+        ) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
         raise PackageError(f"cannot unpack `{name}` ({exc}); the package is damaged. Export it again") from None
-    return _decompress(data, name) if compressed else data
 
 
-def _layout(archive: zipfile.ZipFile) -> int:
+def read_member(archive: zipfile.ZipFile, name: str, compressed: bool, unpacked: Unpacked, limit: int) -> bytes:
+    return b"".join(_chunks(archive, name, compressed, limit, unpacked))
+
+
+def read_media(package: Package, entry: MediaEntry) -> bytes:
+    try:
+        archive = zipfile.ZipFile(package.path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise PackageError(f"cannot read the package again ({exc}); it changed during the import") from None
+    with archive:
+        return read_member(archive, entry.member, package.compressed, package.unpacked, MAX_MEDIA_FILE_BYTES)
+
+
+def _layout(archive: zipfile.ZipFile, unpacked: Unpacked) -> int:
     names = set(archive.namelist())
     if "meta" in names:
+        data = read_member(archive, "meta", False, unpacked, MAX_LIST_BYTES)
         try:
-            version = pw.integer(pw.decode(archive.read("meta")), 1)
-        except (pw.WireError, zipfile.BadZipFile, OSError) as exc:
+            version = pw.integer(pw.decode(data), 1)
+        except pw.WireError as exc:
             raise PackageError(f"the package's `meta` member is unreadable ({exc}); export it again") from None
         if version not in _COLLECTIONS:
             raise PackageError(
@@ -129,207 +185,93 @@ def _layout(archive: zipfile.ZipFile) -> int:
     )
 
 
-def _database(data: bytes, name: str) -> sqlite3.Connection:
-    if data[:16] == b"SQLite format 3\x00" and data[18:20] == b"\x02\x02":
-        # A database in WAL mode cannot be opened from memory; bytes 18-19 switch it back to a rollback journal.
-        data = data[:18] + b"\x01\x01" + data[20:]
-    connection = sqlite3.connect(":memory:")
-    try:
-        connection.deserialize(data)
-        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
-        connection.close()
-        raise PackageError(
-            f"`{name}` is not an SQLite database ({exc}); the package is damaged. Export it again"
-        ) from None
-    return connection
+@contextmanager
+def _database(
+    archive: zipfile.ZipFile, name: str, compressed: bool, unpacked: Unpacked
+) -> Iterator[sqlite3.Connection]:
+    """The collection, unpacked to a temporary file and opened read-only: one copy, on disk, however large."""
+    with tempfile.TemporaryDirectory(prefix="deckforge-apkg-") as folder:
+        path = Path(folder) / "collection.db"
+        with path.open("wb") as out:
+            for chunk in _chunks(archive, name, compressed, MAX_COLLECTION_BYTES, unpacked):
+                out.write(chunk)
+        with path.open("r+b") as db_file:
+            header = db_file.read(20)
+            if not header.startswith(_SQLITE_MAGIC):
+                found = "is empty" if not header else f"starts with {header[:16]!r}"
+                raise PackageError(
+                    f"`{name}` is not an SQLite database (it {found}); the package is damaged. Export it again"
+                )
+            if header[18:20] == b"\x02\x02":
+                # WAL mode needs a -wal and -shm file beside it; bytes 18-19 switch it back to a rollback journal.
+                db_file.seek(18)
+                db_file.write(b"\x01\x01")
+        try:
+            connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise PackageError(f"`{name}` is not an SQLite database ({exc}); the package is damaged") from None
+        with closing(connection):
+            yield connection
 
 
-def _has_table(db: sqlite3.Connection, table: str) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone() is not None
-
-
-def _json_notetypes(db: sqlite3.Connection) -> tuple[PackageNotetype, ...]:
-    (models,) = db.execute("SELECT models FROM col").fetchone()
-    data: dict[str, Any] = json.loads(models)
-    out = []
-    for model in data.values():
-        fields = tuple(
-            PackageField(
-                name=str(f["name"]),
-                id=f.get("id"),
-                tag=f.get("tag"),
-                prevent_deletion=bool(f.get("preventDeletion", False)),
-                font=str(f.get("font", "Arial")),
-                size=int(f.get("size", 20)),
-                rtl=bool(f.get("rtl", False)),
-                sticky=bool(f.get("sticky", False)),
-                plain_text=bool(f.get("plainText", False)),
-                collapsed=bool(f.get("collapsed", False)),
-                exclude_from_search=bool(f.get("excludeFromSearch", False)),
-                description=str(f.get("description", "")),
-            )
-            for f in sorted(model["flds"], key=lambda f: int(f["ord"]))
-        )
-        templates = tuple(
-            PackageTemplate(
-                name=str(t["name"]),
-                id=t.get("id"),
-                question=str(t["qfmt"]),
-                answer=str(t["afmt"]),
-                browser_question=str(t.get("bqfmt") or ""),
-                browser_answer=str(t.get("bafmt") or ""),
-                browser_font=str(t.get("bfont") or ""),
-                browser_size=int(t.get("bsize") or 0),
-            )
-            for t in sorted(model["tmpls"], key=lambda t: int(t["ord"]))
-        )
-        out.append(
-            PackageNotetype(
-                id=int(model["id"]),
-                name=str(model["name"]),
-                mtime=int(model.get("mod", 0)),
-                cloze=int(model.get("type", 0)) == 1,
-                sort_field=int(model.get("sortf", 0)),
-                css=str(model.get("css", "")),
-                fields=fields,
-                templates=templates,
-                latex_pre=str(model.get("latexPre", "")),
-                latex_post=str(model.get("latexPost", "")),
-                latex_svg=bool(model.get("latexsvg", False)),
-                original_stock_kind=int(model.get("originalStockKind", 0) or 0),
-            )
-        )
-    return tuple(out)
-
-
-def _table_notetypes(db: sqlite3.Connection) -> tuple[PackageNotetype, ...]:
-    fields: dict[int, list[PackageField]] = {}
-    for ntid, name, config in db.execute("SELECT ntid, name, config FROM fields ORDER BY ntid, ord"):
-        c = pw.decode(config)
-        fields.setdefault(ntid, []).append(
-            PackageField(
-                name=name,
-                id=pw.optional_integer(c, 9, signed=True),
-                tag=pw.optional_integer(c, 10),
-                prevent_deletion=pw.boolean(c, 11),
-                font=pw.text(c, 3),
-                size=pw.integer(c, 4),
-                rtl=pw.boolean(c, 2),
-                sticky=pw.boolean(c, 1),
-                plain_text=pw.boolean(c, 6),
-                collapsed=pw.boolean(c, 7),
-                exclude_from_search=pw.boolean(c, 8),
-                description=pw.text(c, 5),
-            )
-        )
-    templates: dict[int, list[PackageTemplate]] = {}
-    for ntid, name, config in db.execute("SELECT ntid, name, config FROM templates ORDER BY ntid, ord"):
-        c = pw.decode(config)
-        templates.setdefault(ntid, []).append(
-            PackageTemplate(
-                name=name,
-                id=pw.optional_integer(c, 8, signed=True),
-                question=pw.text(c, 1),
-                answer=pw.text(c, 2),
-                browser_question=pw.text(c, 3),
-                browser_answer=pw.text(c, 4),
-                browser_font=pw.text(c, 6),
-                browser_size=pw.integer(c, 7),
-            )
-        )
-    out = []
-    for ntid, name, mtime, config in db.execute("SELECT id, name, mtime_secs, config FROM notetypes ORDER BY id"):
-        c = pw.decode(config)
-        out.append(
-            PackageNotetype(
-                id=ntid,
-                name=name,
-                mtime=mtime,
-                cloze=pw.integer(c, 1) == 1,
-                sort_field=pw.integer(c, 2),
-                css=pw.text(c, 3),
-                fields=tuple(fields.get(ntid, ())),
-                templates=tuple(templates.get(ntid, ())),
-                latex_pre=pw.text(c, 5),
-                latex_post=pw.text(c, 6),
-                latex_svg=pw.boolean(c, 7),
-                original_stock_kind=pw.integer(c, 9),
-            )
-        )
-    return tuple(out)
-
-
-def _json_decks(db: sqlite3.Connection) -> tuple[PackageDeck, ...]:
-    (decks,) = db.execute("SELECT decks FROM col").fetchone()
-    data: dict[str, Any] = json.loads(decks)
-    return tuple(
-        PackageDeck(int(d["id"]), str(d["name"]), str(d.get("desc") or ""), bool(d.get("dyn", 0)))
-        for d in sorted(data.values(), key=lambda d: int(d["id"]))
-    )
-
-
-def _table_decks(db: sqlite3.Connection) -> tuple[PackageDeck, ...]:
-    out = []
-    for deck_id, name, kind in db.execute("SELECT id, name, kind FROM decks ORDER BY id"):
-        container = pw.decode(kind)
-        normal = pw.messages(container, 1)
-        description = pw.text(normal[0], 4) if normal else ""
-        # Schema 18 separates levels with U+001F; everywhere else they are `::`.
-        out.append(PackageDeck(deck_id, str(name).replace("\x1f", "::"), description, not normal))
-    return tuple(out)
-
-
-def _media(archive: zipfile.ZipFile, layout: int) -> tuple[MediaEntry, ...]:
+def _media(archive: zipfile.ZipFile, layout: int, unpacked: Unpacked) -> tuple[MediaEntry, ...]:
     if "media" not in archive.namelist():
         return ()
-    data = read_member(archive, "media", layout == 3)
+    data = read_member(archive, "media", layout == 3, unpacked, MAX_LIST_BYTES)
     if layout != 3:
-        try:
-            mapping = json.loads(data)
-        except ValueError as exc:
-            raise PackageError(f"the media list is not JSON ({exc}); the package is damaged. Export it again") from None
-        if not isinstance(mapping, dict):
-            raise PackageError("the media list is not a JSON object; the package is damaged. Export it again")
-        return tuple(MediaEntry(str(name), str(member)) for member, name in sorted(mapping.items()))
-    entries = []
-    for index, entry in enumerate(pw.messages(pw.decode(data), 1)):
-        legacy = pw.optional_integer(entry, 255)
-        entries.append(MediaEntry(pw.text(entry, 1), str(index if legacy is None else legacy)))
+        mapping = v.mapping(v.document(data, "the media list"), "the media list")
+        entries = [
+            MediaEntry(v.text(name, f"the media list's name for member `{member[:30]}`"), member)
+            for member, name in sorted(mapping.items())
+        ]
+    else:
+        entries = []
+        for index, message in enumerate(pw.messages(pw.decode(data), 1)):
+            legacy = pw.optional_integer(message, 255)
+            entries.append(MediaEntry(pw.text(message, 1), str(index if legacy is None else legacy)))
+    names = set(archive.namelist())
+    for entry in entries:
+        # Anki's own import stops at such an entry; found here, before anything is planned or written.
+        if entry.member not in names:
+            raise Malformed(
+                f"the media list names member `{entry.member[:30]}` for `{entry.name[:60]}`, which the archive "
+                "does not hold; expected every listed file in the package"
+            )
     return tuple(entries)
+
+
+def _declared(archive: zipfile.ZipFile) -> None:
+    """Refuse up front what the zip itself says is too large: the members' sizes as stored, summed."""
+    total = sum(info.file_size for info in archive.infolist())
+    if total > MAX_UNPACKED_BYTES:
+        raise PackageError(
+            f"the package unpacks to {total:,} bytes; expected at most {MAX_UNPACKED_BYTES:,} (see "
+            "docs/migrating.md, Limits)"
+        )
 
 
 def read_package(path: Path) -> Package:
     """Everything the importer needs from a package; PackageError says why it cannot be read."""
+    unpacked = Unpacked()
     with _open_zip(path) as archive:
-        layout = _layout(archive)
+        _declared(archive)
+        layout = _layout(archive, unpacked)
         name = _COLLECTIONS[layout]
         compressed = layout == 3
         try:
-            media = _media(archive, layout)
-            data = read_member(archive, name, compressed)
+            media = _media(archive, layout, unpacked)
         except pw.WireError as exc:
             raise PackageError(
                 f"the media list is not readable ({exc}); the package is damaged. Export it again"
             ) from None
-    with closing(_database(data, name)) as db:
-        try:
-            tables = _has_table(db, "notetypes")
-            notetypes = _table_notetypes(db) if tables else _json_notetypes(db)
-            decks = _table_decks(db) if tables else _json_decks(db)
-            notes = tuple(
-                PackageNote(nid, str(guid), mid, mod, tuple(str(tags).split()), tuple(str(flds).split("\x1f")))
-                for nid, guid, mid, mod, tags, flds in db.execute(
-                    "SELECT id, guid, mid, mod, tags, flds FROM notes ORDER BY id"
-                )
-            )
-            cards = tuple(
-                PackageCard(cid, nid, odid or did, ord)
-                for cid, nid, did, ord, odid in db.execute("SELECT id, nid, did, ord, odid FROM cards ORDER BY id")
-            )
-        except (sqlite3.DatabaseError, pw.WireError, ValueError, KeyError, TypeError) as exc:
-            raise PackageError(
-                f"`{name}` does not hold an Anki collection ({type(exc).__name__}: {exc}); the package is damaged "
-                "or not from Anki. Export it again"
-            ) from None
-    return Package(path, name.rsplit(".", 1)[1], notetypes, decks, notes, cards, media, compressed)
+        except Malformed as exc:
+            raise PackageError(f"{exc}; the package is damaged. Export it again") from None
+        with _database(archive, name, compressed, unpacked) as db:
+            try:
+                notetypes, decks, notes, cards = read_collection(db)
+            except (sqlite3.Error, pw.WireError, Malformed) as exc:
+                raise PackageError(
+                    f"`{name}` does not hold an Anki collection: {exc}. The package is damaged or was not written "
+                    "by Anki: export the deck from Anki again"
+                ) from None
+    return Package(path, name.rsplit(".", 1)[1], notetypes, decks, notes, cards, media, compressed, unpacked)
