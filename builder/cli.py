@@ -108,10 +108,13 @@ _OS_ADVICE = {
 }
 
 
+#: Where a command writes, as its user would change it: E113's advice names an option the command has.
+_OUTPUT_OPTION = {"import": "--source or --media", "new": "DIR"}
+
 _TEMP_NAME = re.compile(r"\.(.+)\.[^.]+\.tmp")
 
 
-def _os_error(exc: OSError, fallback: Path | None, diagnostics: Diagnostics) -> None:
+def _os_error(exc: OSError, fallback: Path | None, diagnostics: Diagnostics, option: str = "--out") -> None:
     """A file-system failure (full disk, read-only folder, name too long): the environment's problem, located.
 
     A failed write to an open file names no file (ENOSPC from write_zip): then the output folder is shown.
@@ -122,6 +125,7 @@ def _os_error(exc: OSError, fallback: Path | None, diagnostics: Diagnostics) -> 
     temp = _TEMP_NAME.fullmatch(path.name)
     where = display_path(path.with_name(temp.group(1)) if temp else path)
     advice = _OS_ADVICE.get(exc.errno or 0, f"{exc.strerror or exc}; check the folder and try again")
+    advice = advice.replace("--out", option)
     diagnostics.error(Location(where), "E113", f"the file system refused `{where}`: {advice}")
 
 
@@ -396,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except OSError as exc:
         # Reading the notes reports its own problems; what escapes is writing (full disk, read-only --out).
-        _os_error(exc, getattr(args, "out", None), diagnostics)
+        _os_error(exc, getattr(args, "out", None), diagnostics, _OUTPUT_OPTION.get(args.command, "--out"))
         code = EXIT_INPUT
     except Exception:
         # Anything else is the builder's fault: say so, with the traceback, under its own exit code.

@@ -33,8 +33,8 @@ MAX_UNPACKED_BYTES = 4 * 1024**3
 class Unpacked:
     """Bytes unpacked from a package so far, per member (a member read again counts once), against a total."""
 
-    def __init__(self, limit: int = MAX_UNPACKED_BYTES) -> None:
-        self.limit = limit
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = MAX_UNPACKED_BYTES if limit is None else limit
         self.total = 0
         self._sizes: dict[str, int] = {}
 

@@ -12,6 +12,11 @@ from builder.importer.model import MediaEntry, Package
 from builder.media import media_stem
 
 _PLAIN_YAML = re.compile(r"^[A-Za-z][A-Za-z0-9 _./()-]*(?:::[A-Za-z0-9 _./()-]+)*(?<! )$")
+#: Device names Windows reserves in every folder, with any extension and in any case (`con.md`, `Aux.png`): a
+#: repository holding one cannot be checked out there. COM0/LPT0 and the superscript digits count too.
+_WINDOWS_RESERVED = re.compile(
+    r"^(?:con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])(?:\..*)?$", re.I
+)
 #: A media name our builder gave: a readable stem, then the first 16 hex digits of the file's sha256.
 _BUILT_NAME = re.compile(r"^(.*)-([0-9a-f]{16})$")
 
@@ -25,7 +30,18 @@ class LayoutError(Exception):
         self.message = message
 
 
+def windows_reserved(name: str) -> bool:
+    """Whether Windows refuses `name` as a file or folder name (a device name, whatever follows its first dot)."""
+    return bool(_WINDOWS_RESERVED.match(name.rstrip(" .")))
+
+
 def slugify(text: str, fallback: str, limit: int = 48) -> str:
+    """A slug of `text`; a Windows device name gets the fallback word appended (`con` → `con-deck`)."""
+    out = _slug(text, fallback, limit)
+    return f"{out}-{fallback}" if windows_reserved(out) else out
+
+
+def _slug(text: str, fallback: str, limit: int) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     words = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-").split("-")
     out = ""
@@ -70,11 +86,14 @@ def _safe_media_name(name: str) -> bool:
     )
 
 
-def plan_media(package: Package, folder: str, data: Callable[[MediaEntry], bytes]) -> dict[str, str]:
+def plan_media(
+    package: Package, folder: str, data: Callable[[MediaEntry], bytes], renamed: list[tuple[str, str]] | None = None
+) -> dict[str, str]:
     """Package media name → path under media/ (`<folder>/<name>`); LayoutError for names that would leave media/.
 
     Names become what the build makes of them anyway (lowercase letters, digits and `-`), so the file in media/
     is the one a learner's card names, less its content hash; a package our builder made gets its names back.
+    A Windows device name (`CON.png`) gets `-media` after its stem; `renamed` collects those (old, new) pairs.
     """
     unsafe = [entry.name for entry in package.media if not _safe_media_name(entry.name)]
     if unsafe:
@@ -96,10 +115,15 @@ def plan_media(package: Package, folder: str, data: Callable[[MediaEntry], bytes
             stem = built.group(1)
         stem = media_stem(stem)
         suffix = f".{suffix.lower()}" if suffix else ""
+        reserved = windows_reserved(stem)
+        if reserved:
+            stem = f"{stem}-media"
         candidate, n = f"{stem}{suffix}", 2
         while candidate in taken:
             candidate = f"{stem}-{n}{suffix}"
             n += 1
         taken.add(candidate)
         out[entry.name] = f"{folder}/{candidate}"
+        if reserved and renamed is not None:
+            renamed.append((entry.name, out[entry.name]))
     return out

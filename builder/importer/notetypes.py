@@ -11,12 +11,13 @@ from collections.abc import Iterable
 
 from builder.importer.apkg import PackageField, PackageNotetype
 from builder.importer.layout import heading_fields
-from builder.importer.names import LayoutError, slugify, toml_string
+from builder.importer.names import LayoutError, slugify, toml_string, windows_reserved
 from builder.notetypes.deckdefined import SPECIAL_FIELDS, TemplateSyntaxError, parse_template, referenced_fields
 from builder.notetypes.loader import FieldName, slug
 
 _FIELD_NAME = re.compile(r"^[^:{}\"\s#^/](?:[^:{}\"\n]*\S)?$")
 _DEFAULT_FIELD = PackageField("", None)
+_NAME = re.compile(r"^\S(?:.*\S)?$")
 
 
 def notetype_keys(notetypes: Iterable[PackageNotetype]) -> dict[int, str]:
@@ -44,6 +45,22 @@ def check_notetype(nt: PackageNotetype) -> None:
     for f in nt.fields:
         if not _FIELD_NAME.match(f.name) or len(f.name) > 100:
             problems.append(f"field name `{f.name}` cannot be written as a `### ` section heading")
+    # What Anki can hold but a notetype.toml cannot (builder.notetypes.loader), said here rather than by a build of
+    # the written files, which would blame the importer.
+    if not _NAME.match(nt.name) or len(nt.name) > 200:
+        problems.append("its name is empty, longer than 200 characters or starts or ends with a space")
+    for t in nt.templates:
+        if not _NAME.match(t.name) or len(t.name) > 100:
+            problems.append(
+                f"template name `{t.name[:60]}` is empty, longer than 100 characters or starts or ends with a space"
+            )
+        if t.browser_size > 1000:
+            problems.append(f"template `{t.name[:60]}` has the browser font size {t.browser_size}; expected 0 to 1000")
+    for f in nt.fields:
+        if f.size > 1000:
+            problems.append(f"field `{f.name[:60]}` has the font size {f.size}; expected 0 to 1000")
+    if not 0 <= nt.original_stock_kind <= 100:
+        problems.append(f"its stock kind {nt.original_stock_kind} is not one Anki has")
     lowered = [f.name.lower() for f in nt.fields]
     if len(set(lowered)) != len(lowered):
         problems.append("two fields share a name")
@@ -119,6 +136,8 @@ def notetype_files(nt: PackageNotetype) -> dict[str, str]:
     taken: set[str] = set()
     for t in nt.templates:
         folder = base = slug(t.name)
+        if windows_reserved(base):
+            folder = f"{base}-template"
         n = 2
         while folder in taken:
             folder = f"{base}-{n}"[:64]

@@ -10,6 +10,7 @@ source/ and media/ exactly as they were.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import shutil
@@ -21,7 +22,7 @@ from builder.compile import CompiledDeck, compile_decks
 from builder.diagnostics import BuildFailed, Diagnostic, Diagnostics, Location
 from builder.importer.apkg import Package, PackageError, PackageNotetype, read_package
 from builder.importer.layout import Layout, NoteReport, original_visible, plan_notes, top_deck
-from builder.importer.names import LayoutError, plan_media, slugify, toml_string
+from builder.importer.names import LayoutError, plan_media, slugify, toml_string, windows_reserved
 from builder.importer.notetypes import check_notetype, notetype_files, notetype_keys
 from builder.manifest import RELEASES_DIR, build_manifest, dumps, visible_text
 from builder.models import SEMVER_PATTERN, RenderedNote
@@ -77,19 +78,50 @@ def _write(root: Path, files: dict[str, str]) -> None:
         path.write_text(text, encoding="utf-8", newline="\n")
 
 
+def _check_tree(package: Package) -> None:
+    """LayoutError (E172) for cards in `Top::Sub` when the package has no `Top`: the deck.toml needs its id."""
+    decks = {d.id: d.name for d in package.decks}
+    used = sorted({decks[c.deck_id] for c in package.cards if c.deck_id in decks})
+    roots = {name.split("::")[0] for name in used}
+    if len(roots) != 1 or set(roots) <= set(decks.values()):
+        return  # several trees, or unknown deck ids: top_deck says so
+    (root,) = roots
+    raise LayoutError(
+        "E172",
+        f"the cards are in the deck `{used[0][:80]}`, but the package has no deck `{root[:80]}` above it; expected "
+        "the tree from its top deck, whose id the built deck keeps. Import the package into Anki and export the "
+        f"deck `{root[:80]}` from there (its subdecks come along)",
+    )
+
+
+def _existing(path: Path) -> Path:
+    """`path`, or its nearest ancestor that exists."""
+    return next(p for p in (path, *path.absolute().parents) if p.exists())
+
+
 def _check_request(request: ImportRequest, package: Package, diagnostics: Diagnostics) -> str | None:
     """The deck folder's name, or None after reporting why the import cannot go there."""
     top, _ = top_deck(package)
-    folder = request.deck_folder or slugify(top.name, "deck", 40)
+    folder = slugify(top.name, "deck", 40) if request.deck_folder is None else request.deck_folder
     shown = Location(display_path(request.package))
-    if not _SLUG.match(folder):
+    if not _SLUG.match(folder) or windows_reserved(folder):
         diagnostics.error(
             shown,
             "E174",
-            f"deck folder name `{folder}` is not a slug; expected lowercase letters, digits and `-`, e.g. "
-            "--deck-folder my-deck",
+            f"deck folder name `{folder}` is not a slug; expected lowercase letters, digits and `-`, not a name "
+            "Windows reserves (con, prn, aux, nul, com1, lpt1, ...), e.g. --deck-folder my-deck",
         )
         return None
+    for root, option in ((request.source, "--source"), (request.media, "--media")):
+        existing = _existing(root)
+        if not existing.is_dir():
+            diagnostics.error(
+                Location(display_path(existing)),
+                "E174",
+                f"{option} `{display_path(root)}` needs a folder where the file `{display_path(existing)}` is; "
+                f"expected a folder, or a path where one can be made. Pass another {option}",
+            )
+            return None
     if not re.match(SEMVER_PATTERN, request.version) or "-" in request.version:
         diagnostics.error(
             shown,
@@ -178,6 +210,7 @@ def import_package(request: ImportRequest, diagnostics: Diagnostics) -> ImportRe
         diagnostics.error(shown_package, "E171", "the package holds no notes; expected an exported deck with notes")
         return None
     try:
+        _check_tree(package)
         folder = _check_request(request, package, diagnostics)
         if folder is None:
             return None
@@ -186,12 +219,20 @@ def import_package(request: ImportRequest, diagnostics: Diagnostics) -> ImportRe
         for nt in notetypes:
             check_notetype(nt)
         keys = notetype_keys(notetypes)
-        media = plan_media(package, folder, package.read_media)
+        renamed: list[tuple[str, str]] = []
+        media = plan_media(package, folder, package.read_media, renamed)
         layout = plan_notes(package, folder, media, keys)
+        result = _write_and_check(request, package, folder, layout, notetypes, keys, diagnostics)
     except LayoutError as exc:
         diagnostics.error(shown_package, exc.code, exc.message)
         return None
-    return _write_and_check(request, package, folder, layout, notetypes, keys, diagnostics)
+    except PackageError as exc:
+        # A media file is read when it is planned and written: one that cannot be unpacked is found only then.
+        diagnostics.error(shown_package, "E170", f"cannot import {display_path(request.package)}: {exc}")
+        return None
+    if result is not None:
+        _report_renamed(renamed, request.media, diagnostics)
+    return result
 
 
 def _write_and_check(
@@ -242,17 +283,40 @@ def _write_and_check(
         _record_baseline(compiled, package, layout, deck_dir, prefix, shown)
         _report(layout, diagnostics, shown)
         _report_template_media(package, notetypes, keys, diagnostics, shown)
-        final_media.parent.mkdir(parents=True, exist_ok=True)
-        final_source.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(media_dir / folder), str(final_media))
-        try:
-            shutil.move(str(deck_dir), str(final_source))
-        except OSError:
-            shutil.rmtree(final_media, ignore_errors=True)
-            raise
+        _move_into_place(media_dir / folder, final_media, deck_dir, final_source)
     return ImportResult(
         final_source, final_media, len(layout.notes), len(notetypes), len(layout.media), len(layout.skipped)
     )
+
+
+def _move_into_place(media: Path, final_media: Path, deck: Path, final_source: Path) -> None:
+    """Both folders into place, or neither: on a failure what was moved or made is taken away again."""
+    made: list[Path] = []
+    moved: Path | None = None
+    try:
+        for parent in (final_media.parent, final_source.parent):
+            missing = [p for p in (parent, *parent.parents) if not p.exists()]
+            parent.mkdir(parents=True, exist_ok=True)
+            made.extend(missing)
+        moved = Path(shutil.move(str(media), str(final_media)))
+        shutil.move(str(deck), str(final_source))
+    except OSError:
+        if moved is not None:
+            shutil.rmtree(moved, ignore_errors=True)
+        for path in sorted(made, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
+
+
+def _report_renamed(renamed: list[tuple[str, str]], media: Path, diagnostics: Diagnostics) -> None:
+    for name, written in renamed:
+        diagnostics.warning(
+            Location(display_path(media / written)),
+            "E177",
+            f"media file `{name}` is written as `{written.rsplit('/', 1)[-1]}`: its stem is a device name Windows "
+            "reserves, so a repository holding it could not be checked out there. Cards name it by its new name",
+        )
 
 
 def _record_baseline(
