@@ -24,21 +24,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bs4 import BeautifulSoup, Comment, Tag
+from bs4.element import PageElement
 from markdownify import MarkdownConverter
 
+from builder import cloze
 from builder.importer.textparts import (
     CLOSE,
     OPEN,
     PLACEHOLDER,
-    SOUND,
     cut_out,
     escape_text,
     literal,
     media_reference,
     paragraphs,
+    sub_sounds,
+    unclosed_tag,
 )
+from builder.source import MAX_LINE_LENGTH
 
-__all__ = ["Converted", "FieldContext", "convert_field", "escape_text", "literal", "media_reference"]
+__all__ = ["Converted", "FieldContext", "Unconvertible", "convert_field", "escape_text", "literal", "media_reference"]
 
 #: Elements whose content is dropped with them (they run, embed or style something, or collect input).
 _DROP_WITH_CONTENT = frozenset(
@@ -77,6 +81,17 @@ _CSS_STRIKE = re.compile(r"text-decoration(?:-line)?\s*:[^;]*line-through", re.I
 _CSS_VALUE = re.compile(r"^[#(),.%\w\s-]{1,60}$")
 _SAFE_LINK = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
 _LANGUAGE_CLASS = re.compile(r"^(?:language|lang)-([\w+#.-]+)$")
+_LITERAL_IN_CLOZE = re.compile(r"\{\{(?!\{*c[0-9]+::)")
+_ANY_BRACES = re.compile(r"\{\{")
+#: What the builder refuses in a note file (E110) and Anki does not show; tab and newline are whitespace.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Past these a field is refused rather than converted: the HTML parser and Markdown writer are not linear in
+#: hostile input and recurse once per level of nesting. Real fields stay far below both.
+MAX_FIELD_CHARS = 200_000
+MAX_DEPTH = 100
+#: Long lines are broken below the builder's limit; a new line may start only with what starts no block.
+_WRAP_AT = MAX_LINE_LENGTH - 1_000
+_SAFE_LINE_START = re.compile(r"[^\W\d_]")
 
 
 def allowed_html(tag: str, attribute: str | None = None) -> bool:
@@ -98,6 +113,12 @@ class FieldContext:
     media: Mapping[str, str]
     #: `### X` headings whose text names a field of the notetype would be read as field sections.
     reserved_headings: frozenset[str] = frozenset()
+    #: Whether the note's notetype is a cloze one: elsewhere Anki shows every `{{c1::x}}` as typed.
+    cloze: bool = True
+
+
+class Unconvertible(Exception):
+    """A field the converter cannot carry over faithfully; the note is then skipped, with this reason."""
 
 
 @dataclass
@@ -128,6 +149,10 @@ class _Converter(_Base):  # type: ignore[misc]
             escape_underscores=False,
             escape_misc=False,
             strip_document="strip",
+            # With no width, "wrap" only makes every raw newline a space, as Anki shows it; a newline kept
+            # could start a Markdown block (`# x` a heading, `---` a setext line) and hide the text.
+            wrap=True,
+            wrap_width=None,
         )
         self.ctx = ctx
         self.result = result
@@ -136,11 +161,18 @@ class _Converter(_Base):  # type: ignore[misc]
     # Text ---------------------------------------------------------------------------------------------------
 
     def escape(self, text: str, parent_tags: set[str]) -> str:
-        return escape_text(text, table="td" in parent_tags or "th" in parent_tags)
+        text = escape_text(text, table="td" in parent_tags or "th" in parent_tags)
+        # Anki reads only `{{c<digits>::` as a deletion, and only in a cloze notetype; any other `{{` is text,
+        # which the builder would read as a (malformed) cloze. `{\{` renders as `{{` and opens nothing.
+        return (_LITERAL_IN_CLOZE if self.ctx.cloze else _ANY_BRACES).sub(r"{\\{", text)
 
     def process_text(self, el: Any, parent_tags: set[str] | None = None) -> str:
         text: str = super().process_text(el, parent_tags=parent_tags)
         raw = bool(parent_tags and "_noformat" in parent_tags)
+        before = el.previous_sibling
+        if isinstance(before, Tag) and before.name == "br" and not (parent_tags and "pre" in parent_tags):
+            # A line starts after `<br>`: the browser drops the space a raw newline there became.
+            text = text.lstrip(" ")
         return PLACEHOLDER.sub(lambda m: self.placeholders[int(m.group(1))][1 if raw else 0], text)
 
     # Inline -------------------------------------------------------------------------------------------------
@@ -236,7 +268,8 @@ class _Converter(_Base):  # type: ignore[misc]
         # `#` and `##` start notes and `### <field>` a field section: those stay HTML headings.
         reserved = n <= 2 or (n == 3 and el.get_text(" ", strip=True) in self.ctx.reserved_headings)
         if reserved and allowed_html(f"h{n}"):
-            return f"\n\n<h{n}>{html.escape(el.get_text(' ', strip=True), quote=False)}</h{n}>\n\n"
+            shown = re.sub(r"\s+", " ", el.get_text(" ", strip=True))
+            return f"\n\n<h{n}>{html.escape(shown, quote=False)}</h{n}>\n\n"
         if reserved:
             # As Markdown it would start a note or a field section: keep the text as a paragraph.
             self.result.dropped[f"`<h{n}>` heading"] += 1
@@ -380,38 +413,158 @@ def _sound_paths(markdown: str, ctx: FieldContext, result: Converted) -> str:
             result.media.append(path)
         return f"[sound:{path}]"
 
-    return SOUND.sub(replace, markdown)
+    return sub_sounds(markdown, replace)
 
 
 def _lines_to_breaks(soup: BeautifulSoup) -> None:
-    """Anki's editor writes each line as a `<div>`: make those `<br>`-separated lines of the parent's text."""
-    for div in reversed(soup.find_all("div")):
-        if div.get("class") or any(isinstance(c, Tag) and c.name in _BLOCKS for c in div.children):
+    """Anki's editor writes each line as a `<div>`: make those `<br>`-separated lines of the parent's text.
+
+    Divs go innermost and last first, as one bs4 edit each once did; but every bs4 insert or unwrap looks
+    its node up in the parent's list, so 30,000 sibling lines took minutes. Each parent's list is rebuilt in
+    one pass instead, and the tree's links are set once at the end.
+    """
+    divs = soup.find_all("div")
+    if not divs:
+        return
+    order = {id(tag): i for i, tag in enumerate(soup.find_all(True))}
+    parents = {id(div.parent): div.parent for div in divs if div.parent is not None}
+    rebuilt: dict[int, list[PageElement]] = {}
+
+    def children(tag: Tag) -> list[PageElement]:
+        return rebuilt.get(id(tag), tag.contents)
+
+    for parent in sorted(parents.values(), key=lambda p: order.get(id(p), -1), reverse=True):
+        old = children(parent)
+        tail: list[PageElement] = []
+        for i in range(len(old) - 1, -1, -1):
+            node = old[i]
+            if (
+                not (isinstance(node, Tag) and node.name == "div")
+                or node.get("class")
+                or any(isinstance(c, Tag) and c.name in _BLOCKS for c in children(node))
+            ):
+                tail.append(node)
+                continue
+            before = old[i - 1] if i > 0 else None
+            if not node.get_text().strip() and node.find("img") is None:
+                tail.append(soup.new_tag("br"))
+            else:
+                after = tail[-1] if tail else None
+                if after is not None and not (isinstance(after, Tag) and after.name in _BLOCKS):
+                    tail.append(soup.new_tag("br"))
+                tail.extend(reversed(children(node)))
+            if before is not None and not (isinstance(before, Tag) and before.name in _BLOCKS | {"br"}):
+                tail.append(soup.new_tag("br"))
+        rebuilt[id(parent)] = tail[::-1]
+    _relink(soup, rebuilt)
+
+
+def _relink(soup: BeautifulSoup, rebuilt: dict[int, list[PageElement]]) -> None:
+    """Give the tree the rebuilt child lists, then every parent, sibling and document-order link anew."""
+    previous: PageElement | None = None
+    stack: list[PageElement] = [soup]
+    while stack:
+        node = stack.pop()
+        node.previous_element = previous
+        if previous is not None:
+            previous.next_element = node
+        previous = node
+        if isinstance(node, Tag):
+            if id(node) in rebuilt:
+                node.contents = rebuilt[id(node)]
+            kids = node.contents
+            for index, child in enumerate(kids):
+                child.parent = node
+                child.previous_sibling = kids[index - 1] if index else None
+                child.next_sibling = kids[index + 1] if index + 1 < len(kids) else None
+            stack.extend(reversed(kids))
+    if previous is not None:
+        previous.next_element = None
+
+
+def _depth(soup: BeautifulSoup) -> int:
+    """How deep elements nest, walked without recursion (the parser nests every unclosed `<p>` or `<b>`)."""
+    deepest = 0
+    stack: list[tuple[Tag, int]] = [(soup, 0)]
+    while stack:
+        tag, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in tag.contents if isinstance(child, Tag))
+    return deepest
+
+
+def _clean(source: str, result: Converted) -> str:
+    """What Anki does not show, taken out before parsing: control characters and an unclosed last tag."""
+    source = source.replace("\r\n", "\n").replace("\r", "\n")
+    if _CONTROL.search(source):
+        for char in sorted(set(_CONTROL.findall(source))):
+            result.dropped[f"control character U+{ord(char):04X} (Anki shows nothing for it)"] += 1
+        source = _CONTROL.sub("", source)
+    unclosed = unclosed_tag(source)
+    if unclosed is not None:
+        result.dropped[f"unclosed tag `{source[unclosed : unclosed + 20]}` at the end"] += 1
+        source = source[:unclosed]
+    return source
+
+
+def _keep_clozes_inline(markdown: str) -> str:
+    """A deletion across a line break keeps the break as `<br>`: a cloze cannot span Markdown lines."""
+    clozes, _ = cloze.scan(markdown)
+    for found in reversed(clozes):
+        inner = markdown[found.start : found.end]
+        if "\n" not in inner:
             continue
-        empty = not div.get_text().strip() and div.find("img") is None
-        before = div.previous_sibling
-        if before is not None and not (isinstance(before, Tag) and before.name in _BLOCKS | {"br"}):
-            div.insert_before(soup.new_tag("br"))
-        if empty:
-            div.replace_with(soup.new_tag("br"))
-            continue
-        after = div.next_sibling
-        if after is not None and not (isinstance(after, Tag) and after.name in _BLOCKS):
-            div.insert_after(soup.new_tag("br"))
-        div.unwrap()
+        if "\n\n" in inner or "\n" in inner.replace("\\\n", ""):
+            raise Unconvertible(
+                f"a cloze deletion `{inner[:30]}...` spans paragraphs, a list or a table, which a Markdown cloze "
+                "cannot; in Anki it stays as it is"
+            )
+        markdown = markdown[: found.start] + inner.replace("\\\n", "<br>") + markdown[found.end :]
+    return markdown
+
+
+def _wrap_long_lines(markdown: str) -> str:
+    """Lines past the builder's limit broken at spaces before a letter, where Markdown reads a soft break."""
+    lines = markdown.split("\n")
+    if all(len(line) <= _WRAP_AT for line in lines):
+        return markdown
+    out = []
+    for line in lines:
+        while len(line) > _WRAP_AT:
+            cut = line.rfind(" ", 0, _WRAP_AT)
+            while cut > 0 and not _SAFE_LINE_START.match(line, cut + 1):
+                cut = line.rfind(" ", 0, cut)
+            if cut <= 0 or line.startswith(("|", "```", "    ")):
+                raise Unconvertible(
+                    f"a line of {len(line):,} characters that Markdown cannot break (the builder reads lines of "
+                    f"at most {MAX_LINE_LENGTH:,} characters)"
+                )
+            out.append(line[:cut])
+            line = line[cut + 1 :]
+        out.append(line)
+    return "\n".join(out)
 
 
 def convert_field(source: str, ctx: FieldContext) -> Converted:
-    """One field's HTML as Markdown, with what was dropped."""
+    """One field's HTML as Markdown, with what was dropped; Unconvertible when it cannot be carried over."""
     result = Converted("", True)
     if not source.strip():
         return result
+    if len(source) > MAX_FIELD_CHARS:
+        raise Unconvertible(f"it is {len(source):,} characters long; the importer converts at most {MAX_FIELD_CHARS:,}")
     if OPEN in source or CLOSE in source:
         result.dropped["private-use characters U+E000/U+E001"] += 1
         source = source.replace(OPEN, "").replace(CLOSE, "")
+    source = _clean(source, result)
     placeholders: list[tuple[str, str]] = []
     cut = cut_out(source, placeholders)
     soup = BeautifulSoup(cut, "html.parser")
+    depth = _depth(soup)
+    if depth > MAX_DEPTH:
+        raise Unconvertible(
+            f"its HTML nests elements {depth:,} deep; the importer follows at most {MAX_DEPTH} levels, more than "
+            "Markdown can show"
+        )
     _prepare(soup, result)
     _lines_to_breaks(soup)
     converter = _Converter(ctx, result, placeholders)
@@ -419,6 +572,8 @@ def convert_field(source: str, ctx: FieldContext) -> Converted:
     markdown = markdown.replace("\xa0", " ")
     markdown = _sound_paths(markdown, ctx, result)
     markdown = paragraphs(markdown)
+    markdown = _keep_clozes_inline(markdown) if ctx.cloze else markdown
+    markdown = _wrap_long_lines(markdown)
     result.markdown = markdown
     result.inline = "\n" not in markdown and not _BLOCK_START.match(markdown)
     return result

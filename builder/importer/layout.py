@@ -17,16 +17,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from builder import cloze
-from builder.importer.html2md import Converted, FieldContext, convert_field, escape_text
+from builder.importer.html2md import Converted, FieldContext, Unconvertible, convert_field, escape_text
 from builder.importer.model import MediaEntry, Package, PackageCard, PackageDeck, PackageNote, PackageNotetype
 from builder.importer.names import LayoutError, slugify, yaml_string
+from builder.importer.textparts import unclosed_tag
 from builder.manifest import visible_text
 from builder.models import NOTE_ID_RE, TAG_PATTERN, deck_path_problem
+from builder.simpleyaml import load_plain
 
 #: A deck larger than this is split into several files, each one an editor opens quickly.
 NOTES_PER_FILE = 500
 _TAG_RE = re.compile(TAG_PATTERN)
 _PLAIN_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*(?:::[A-Za-z0-9_./-]+)*$")
+_GUID = re.compile(r"[^\s\x00-\x1f\x7f]{1,128}")
 _IO_CLOZE = re.compile(r"\{\{c\d+::image-occlusion:[^}]*\}\}")
 #: Field names become `### <name>` headings; these would not read back as the same text.
 _IO_STOCK_KIND = 6
@@ -166,8 +169,13 @@ def _convert_note(
     cache: dict[tuple[str, frozenset[str]], Converted],
 ) -> _Note:
     names = [f.name for f in notetype.fields]
-    ctx = FieldContext(media, frozenset(names))
-    converted = [_convert_cached(value, ctx, cache) for value in note.fields]
+    ctx = FieldContext(media, frozenset(names), notetype.cloze)
+    converted = []
+    for name, value in zip(names, note.fields, strict=True):
+        try:
+            converted.append(_convert_cached(value, ctx, cache))
+        except Unconvertible as exc:
+            raise Unconvertible(f"its field `{name}`: {exc}") from None
     dropped: Counter[str] = Counter()
     for c in converted:
         dropped.update(c.dropped)
@@ -205,7 +213,13 @@ def _tags(note: PackageNote, dropped: Counter[str]) -> tuple[str, ...]:
 
 
 def _yaml_list(items: Iterable[str]) -> str:
-    return "[" + ", ".join(t if _PLAIN_TAG.match(t) else yaml_string(t) for t in items) + "]"
+    return "[" + ", ".join(t if _plain_tag(t) else yaml_string(t, quote=True) for t in items) + "]"
+
+
+def _plain_tag(tag: str) -> bool:
+    """Whether the tag reads back as this string unquoted: YAML takes `1`, `true`, `no`, `null`, `2024-01-01`
+    or `0x10` for other types, so the builder's own plain reader (which agrees with YAML) decides."""
+    return _PLAIN_TAG.match(tag) is not None and load_plain(f"tags: [{tag}]") == {"tags": [tag]}
 
 
 def _assign_slugs(notes: list[_Note]) -> None:
@@ -328,7 +342,27 @@ def _fields_ok(note: PackageNote, notetype: PackageNotetype | None) -> str | Non
     return None
 
 
-def plan_notes(package: Package, folder: str, media: Mapping[str, str], notetype_keys: Mapping[int, str]) -> Layout:
+def _guid_problem(note: PackageNote, seen: dict[str, int]) -> str | None:
+    """A GUID the builder cannot keep; without its GUID the note would reach learners as a new note."""
+    if not _GUID.fullmatch(note.guid):
+        return (
+            f"its GUID `{note.guid[:40]!r}` is empty, longer than 128 characters or holds spaces or control "
+            "characters, which a note file cannot keep"
+        )
+    first = seen.setdefault(note.guid, note.id)
+    if first != note.id:
+        return f"its GUID is also the GUID of note {first}, which is imported; a deck cannot hold both"
+    return None
+
+
+def plan_notes(
+    package: Package,
+    folder: str,
+    media: Mapping[str, str],
+    notetype_keys: Mapping[int, str],
+    exclude: Mapping[int, str] | None = None,
+) -> Layout:
+    """The deck's files; notes in `exclude` (note id → why) are skipped, as are notes that cannot convert."""
     top, decks = top_deck(package)
     layout = Layout(top.name, top.id)
     cards: dict[int, list[PackageCard]] = defaultdict(list)
@@ -336,17 +370,24 @@ def plan_notes(package: Package, folder: str, media: Mapping[str, str], notetype
         cards[card.note_id].append(card)
     notes: list[_Note] = []
     cache: dict[tuple[str, frozenset[str]], Converted] = {}
+    guids: dict[str, int] = {}
     for note in package.notes:
         notetype = package.notetype(note.notetype_id)
-        problem = _fields_ok(note, notetype)
+        problem = _fields_ok(note, notetype) or _guid_problem(note, guids)
         own = sorted(cards.get(note.id, ()), key=lambda c: c.ord)
         if problem is None and not own:
             problem = "it has no cards"
+        if problem is None and exclude and note.id in exclude:
+            problem = exclude[note.id]
         if problem is not None or notetype is None:
             layout.skipped.append((note, problem or ""))
             continue
         deck = decks[own[0].deck_id].name
-        converted = _convert_note(note, notetype, notetype_keys[notetype.id], deck, media, cache)
+        try:
+            converted = _convert_note(note, notetype, notetype_keys[notetype.id], deck, media, cache)
+        except Unconvertible as exc:
+            layout.skipped.append((note, str(exc)))
+            continue
         if len({c.deck_id for c in own}) > 1:
             converted.dropped["cards in several decks (the note goes to its first card's deck)"] += 1
         converted.tags = _tags(note, converted.dropped)
@@ -397,6 +438,7 @@ def _describe(dropped: Counter[str]) -> list[str]:
 
 def original_visible(html_text: str) -> str:
     """What a learner reads in an original field, for comparing with the rebuilt one."""
+    html_text = html_text[: unclosed_tag(html_text)]
     text = re.sub(r"\[sound:[^\]]*\]", " ", html_text)
     text = re.sub(r"\\\(\s*(.*?)\s*\\\)", r"\\(\1\\)", text, flags=re.DOTALL)
     text = re.sub(r"\\\[\s*(.*?)\s*\\\]", r"\\[\1\\]", text, flags=re.DOTALL)
