@@ -15,7 +15,9 @@ import hashlib
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from builder.compile import CompiledDeck, compile_decks
@@ -27,6 +29,7 @@ from builder.importer.notetypes import check_notetype, notetype_files, notetype_
 from builder.manifest import RELEASES_DIR, build_manifest, dumps, visible_text
 from builder.models import SEMVER_PATTERN, RenderedNote
 from builder.notetypes import deck_stylesheet
+from builder.notetypes.builtin import IO_SCRIPT
 from builder.options import Options
 from builder.source import display_path
 
@@ -40,7 +43,7 @@ def baseline_version(version: str) -> str:
 
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE)
+_IMG = re.compile(r"<img\b[^<>]*?\bsrc\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE)
 _SOUND = re.compile(r"\[sound:([^\]]+)\]")
 
 
@@ -160,6 +163,44 @@ def _note_at(layout: Layout, diagnostic: Diagnostic, prefix: str) -> NoteReport 
     return max(candidates, key=lambda n: n.line) if candidates else None
 
 
+#: Each failed build of the converted deck sets the notes it blames aside and builds again; the builder reports
+#: every problem at once, so more rounds than this mean something else is wrong.
+MAX_BUILD_ROUNDS = 4
+
+
+def _note_problems(
+    layout: Layout, problems: list[Diagnostic], prefix: str, shown: str
+) -> tuple[dict[int, str], list[Diagnostic]]:
+    """Build problems split into those inside a note (note id → why) and the rest (in notetypes or deck.toml)."""
+    blamed: dict[int, str] = {}
+    rest = []
+    for problem in problems:
+        note = _note_at(layout, problem, prefix)
+        if note is None:
+            rest.append(problem)
+            continue
+        why = f"the builder refuses its converted text ({problem.code}: {problem.message.replace(prefix, shown + '/')})"
+        blamed.setdefault(note.note_id, why)
+    return blamed, rest
+
+
+def _deck_problem(problem: Diagnostic, prefix: str, shown: str, diagnostics: Diagnostics) -> None:
+    path = problem.location.path.replace(prefix, shown + "/")
+    message = problem.message.replace(prefix, shown + "/")
+    if "/notetypes/" in f"/{path[len(shown) :]}":
+        advice = (
+            "The package's notetype is one the builder cannot carry over as it is; change it in Anki as the "
+            "message says and export again"
+        )
+    else:
+        advice = "This is a bug in the importer; please report it with the package"
+    diagnostics.error(
+        Location(path, problem.location.line),
+        "E178",
+        f"the imported deck does not build after conversion: {problem.code}: {message}. {advice}",
+    )
+
+
 def _media_digests(package: Package, names: set[str]) -> dict[str, str]:
     return {e.name: hashlib.sha256(package.read_media(e)).hexdigest()[:16] for e in package.media if e.name in names}
 
@@ -221,8 +262,9 @@ def import_package(request: ImportRequest, diagnostics: Diagnostics) -> ImportRe
         keys = notetype_keys(notetypes)
         renamed: list[tuple[str, str]] = []
         media = plan_media(package, folder, package.read_media, renamed)
-        layout = plan_notes(package, folder, media, keys)
-        result = _write_and_check(request, package, folder, layout, notetypes, keys, diagnostics)
+        plan = partial(plan_notes, package, folder, media, keys)
+        layout = plan({})
+        result = _write_and_check(request, package, folder, layout, plan, notetypes, keys, diagnostics)
     except LayoutError as exc:
         diagnostics.error(shown_package, exc.code, exc.message)
         return None
@@ -240,6 +282,7 @@ def _write_and_check(
     package: Package,
     folder: str,
     layout: Layout,
+    plan: Callable[[Mapping[int, str]], Layout],
     notetypes: list[PackageNotetype],
     keys: dict[int, str],
     diagnostics: Diagnostics,
@@ -256,33 +299,46 @@ def _write_and_check(
         work = Path(temp)
         deck_dir = work / "source" / folder
         media_dir = work / "media"
-        files = {"deck.toml": _deck_toml(layout, description, request.version), **layout.files}
-        for nt in notetypes:
-            files.update({f"notetypes/{keys[nt.id]}/{k}": v for k, v in notetype_files(nt).items()})
-        _write(deck_dir, files)
-        for relative, entry in sorted(layout.media.items()):
-            target = media_dir / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(package.read_media(entry))
-        if not layout.media:
-            (media_dir / folder).mkdir(parents=True, exist_ok=True)
         prefix = display_path(deck_dir) + "/"
-        compiled, problems = _build(work, diagnostics)
-        if compiled is None:
-            for problem in problems:
-                note = _note_at(layout, problem, prefix)
-                where = f"note {note.note_id} (guid {note.guid})" if note else "the imported deck"
+        exclude: dict[int, str] = {}
+        for _ in range(MAX_BUILD_ROUNDS):
+            if exclude:
+                layout = plan(exclude)
+            if not layout.notes:
+                _report(layout, diagnostics, shown)
                 diagnostics.error(
-                    Location(problem.location.path.replace(prefix, shown + "/"), problem.location.line),
-                    "E178",
-                    f"{where} does not build after conversion: {problem.code}: {problem.message}. This is a bug "
-                    "in the importer; please report it with the note",
+                    Location(display_path(request.package)),
+                    "E171",
+                    "no note of the package could be converted (each one is listed above); expected at least one",
                 )
+                return None
+            shutil.rmtree(work / "source", ignore_errors=True)
+            shutil.rmtree(media_dir, ignore_errors=True)
+            _write_deck(package, layout, notetypes, keys, deck_dir, media_dir, folder, description, request.version)
+            compiled, problems = _build(work, diagnostics)
+            if compiled is not None:
+                break
+            blamed, rest = _note_problems(layout, problems, prefix, shown)
+            if rest or not blamed:
+                # A notetype that does not load leaves every note naming it unresolved: report the cause only.
+                causes = [p for p in rest if "/notetypes/" in p.location.path]
+                for problem in causes or rest or problems:
+                    _deck_problem(problem, prefix, shown, diagnostics)
+                return None
+            exclude.update(blamed)
+        else:
+            diagnostics.error(
+                Location(shown),
+                "E178",
+                f"the imported deck still does not build after setting {len(exclude)} notes aside. This is a bug "
+                "in the importer; please report it with the package",
+            )
             return None
         _verify(package, layout, compiled, prefix, diagnostics, shown)
         _record_baseline(compiled, package, layout, deck_dir, prefix, shown)
         _report(layout, diagnostics, shown)
         _report_template_media(package, notetypes, keys, diagnostics, shown)
+        _report_active_templates(notetypes, keys, diagnostics, shown)
         _move_into_place(media_dir / folder, final_media, deck_dir, final_source)
     return ImportResult(
         final_source, final_media, len(layout.notes), len(notetypes), len(layout.media), len(layout.skipped)
@@ -317,6 +373,29 @@ def _report_renamed(renamed: list[tuple[str, str]], media: Path, diagnostics: Di
             f"media file `{name}` is written as `{written.rsplit('/', 1)[-1]}`: its stem is a device name Windows "
             "reserves, so a repository holding it could not be checked out there. Cards name it by its new name",
         )
+
+
+def _write_deck(
+    package: Package,
+    layout: Layout,
+    notetypes: list[PackageNotetype],
+    keys: dict[int, str],
+    deck_dir: Path,
+    media_dir: Path,
+    folder: str,
+    description: str,
+    version: str,
+) -> None:
+    files = {"deck.toml": _deck_toml(layout, description, version), **layout.files}
+    for nt in notetypes:
+        files.update({f"notetypes/{keys[nt.id]}/{k}": v for k, v in notetype_files(nt).items()})
+    _write(deck_dir, files)
+    for relative, entry in sorted(layout.media.items()):
+        target = media_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(package.read_media(entry))
+    if not layout.media:
+        (media_dir / folder).mkdir(parents=True, exist_ok=True)
 
 
 def _record_baseline(
@@ -357,6 +436,40 @@ def _report_template_media(
             )
 
 
+#: What in a template or style.css runs script or loads from the network on a learner's device.
+_ACTIVE = (
+    (re.compile(r"<script\b", re.IGNORECASE), "a `<script>` element"),
+    (re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.IGNORECASE), "an `on...=` event handler"),
+    (re.compile(r"javascript\s*:", re.IGNORECASE), "a `javascript:` URL"),
+    (re.compile(r"url\(\s*[\"']?\s*(?:https?:)?//", re.IGNORECASE), "a remote `url(...)`"),
+    (re.compile(r"@import\b", re.IGNORECASE), "an `@import`"),
+    (re.compile(r"<(?:iframe|object|embed)\b", re.IGNORECASE), "an embedded frame or object"),
+)
+
+
+def _report_active_templates(
+    notetypes: list[PackageNotetype], keys: dict[int, str], diagnostics: Diagnostics, shown: str
+) -> None:
+    """Templates ship as written, script included (docs/authoring.md): one from a foreign package is flagged."""
+    for nt in notetypes:
+        parts = [("style.css", nt.css)]
+        for template in nt.templates:
+            parts += [(f"template `{template.name}` (front)", template.question)]
+            parts += [(f"template `{template.name}` (back)", template.answer)]
+        for where, text in parts:
+            # Anki's own Image Occlusion setup (the one our builder writes too) is no news to anyone.
+            text = text.replace(IO_SCRIPT, "").replace(IO_SCRIPT.rstrip("\n"), "")
+            found = [what for pattern, what in _ACTIVE if pattern.search(text)]
+            if found:
+                diagnostics.warning(
+                    Location(f"{shown}/notetypes/{keys[nt.id]}/notetype.toml"),
+                    "E177",
+                    f"notetype `{nt.name}`: {where} has {', '.join(found)}; templates and style.css ship as "
+                    "written and run on every learner's device. Review it before you build, and remove what "
+                    "you do not trust",
+                )
+
+
 def _report(layout: Layout, diagnostics: Diagnostics, shown: str) -> None:
     for report in layout.notes:
         if report.dropped:
@@ -370,5 +483,6 @@ def _report(layout: Layout, diagnostics: Diagnostics, shown: str) -> None:
         diagnostics.warning(
             Location(f"{shown}/deck.toml"),
             "E178",
-            f"note {note.id} (guid {note.guid}) was not imported: {why}. It stays as it is in learners' collections",
+            f"note {note.id} (guid {note.guid}) was not imported: {why}. Learners keep its cards as they are, "
+            "but builds of this deck no longer update them",
         )

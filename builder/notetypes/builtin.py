@@ -85,6 +85,8 @@ _IO_SCRIPT = (
     "}\n"
     "</script>\n"
 )
+#: Anki's stock Image Occlusion setup, byte for byte: the importer does not flag it as foreign script.
+IO_SCRIPT = _IO_SCRIPT
 _IO_SIDE = _IO_HEADER + '<div style="display: none">{{cloze:Occlusion}}</div>\n' + _IO_IMAGE + _IO_SCRIPT
 # On the back the Occlusion field is shown below the image: its shapes are empty elements for the script, and
 # the label of the card's own number (a text cloze after the shapes, builder.masks) is the one thing visible.
