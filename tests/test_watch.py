@@ -37,7 +37,8 @@ class Watcher:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.errors: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pumping = threading.Thread(target=self._pump, daemon=True)
+        self._pumping.start()
         threading.Thread(target=self._drain, daemon=True).start()
 
     def _pump(self) -> None:
@@ -61,6 +62,8 @@ class Watcher:
     def stop(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGINT)
         code = self.process.wait(timeout=30)
+        # The process has ended, but its last lines may still be on their way through the pipe into the queue.
+        self._pumping.join(timeout=30)
         rest = []
         while not self.lines.empty():
             rest.append(self.lines.get())
