@@ -162,6 +162,16 @@ def fill_collection(col: Collection, media: Path) -> None:
     col.set_deck(col.card_ids_of_note(io_note), col.decks.id(top))
 
 
+def export_deck(col: Collection, deck_id: int, path: Path, *, legacy: bool = False) -> Path:
+    """The deck exported with Anki's own exporter, media included, scheduling left out (as a maintainer shares it)."""
+    col.export_anki_package(
+        out_path=str(path),
+        options=ExportAnkiPackageOptions(with_scheduling=False, with_media=True, legacy=legacy),
+        limit=ExportLimit(deck_id=deck_id),
+    )
+    return path
+
+
 def make_deck(folder: Path) -> MadeDeck:
     """A maintainer's collection with the deck, exported with Anki's exporter in the current and legacy formats."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -169,16 +179,12 @@ def make_deck(folder: Path) -> MadeDeck:
     col = Collection(str(folder / "maintainer" / "collection.anki2"))
     try:
         fill_collection(col, folder / "files")
-        limit = ExportLimit(deck_id=col.decks.id(DECK))
-        out = {}
-        for legacy in (False, True):
-            path = folder / f"spanish-{'legacy' if legacy else 'current'}.apkg"
-            col.export_anki_package(
-                out_path=str(path),
-                options=ExportAnkiPackageOptions(with_scheduling=False, with_media=True, legacy=legacy),
-                limit=limit,
+        out = {
+            legacy: export_deck(
+                col, col.decks.id(DECK), folder / f"spanish-{'legacy' if legacy else 'current'}.apkg", legacy=legacy
             )
-            out[legacy] = path
+            for legacy in (False, True)
+        }
         return MadeDeck(out[False], out[True], col.note_count(), col.card_count())
     finally:
         col.close()

@@ -19,7 +19,7 @@ from anki.collection import Collection
 
 from builder.cli import main
 from builder.manifest import visible_text
-from tests.anki_decks import DECK, MadeDeck, default_import, make_deck, review_everything
+from tests.anki_decks import DECK, MadeDeck, default_import, export_deck, make_deck, review_everything
 from tests.conftest import build_deck
 
 FORMATS = ("current", "legacy")
@@ -233,15 +233,7 @@ def test_a_2000_note_deck_imports_in_seconds(tmp_path: Path, capsys: pytest.Capt
             note["Back"] = f"Answer {i}<br><ul><li>point {i}</li><li>\\(x_{{{i}}}\\)</li></ul>"
             note.tags = [f"topic::{i % 37}"]
             col.add_note(note, did)
-        from anki.collection import ExportAnkiPackageOptions
-        from anki.import_export_pb2 import ExportLimit
-
-        apkg = tmp_path / "big.apkg"
-        col.export_anki_package(
-            out_path=str(apkg),
-            options=ExportAnkiPackageOptions(with_scheduling=False, with_media=True, legacy=False),
-            limit=ExportLimit(deck_id=did),
-        )
+        apkg = export_deck(col, did, tmp_path / "big.apkg")
     finally:
         col.close()
     started = time.perf_counter()
@@ -357,9 +349,6 @@ def test_an_existing_deck_folder_is_never_overwritten(
 
 
 def test_dropped_content_is_reported_at_the_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from anki.collection import ExportAnkiPackageOptions
-    from anki.import_export_pb2 import ExportLimit
-
     col = _collection(tmp_path / "hostile")
     try:
         did = col.decks.id("Hostile")
@@ -370,12 +359,7 @@ def test_dropped_content_is_reported_at_the_note(tmp_path: Path, capsys: pytest.
         )
         note.tags = ["ok", "<img/src=x/onerror=alert(3)>"]
         col.add_note(note, did)
-        apkg = tmp_path / "hostile.apkg"
-        col.export_anki_package(
-            out_path=str(apkg),
-            options=ExportAnkiPackageOptions(with_scheduling=False, with_media=True, legacy=False),
-            limit=ExportLimit(deck_id=did),
-        )
+        apkg = export_deck(col, did, tmp_path / "hostile.apkg")
         nid = note.id
     finally:
         col.close()

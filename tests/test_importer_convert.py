@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from anki.collection import Collection, ExportAnkiPackageOptions
-from anki.import_export_pb2 import ExportLimit
+from anki.collection import Collection
 
 from builder.cli import main
 from builder.importer.apkg import read_package
 from builder.importer.model import PackageNote
 from builder.manifest import visible_text
+from tests.anki_decks import export_deck
 from tests.conftest import build_deck
 
 
@@ -51,12 +51,7 @@ def _package(
             col.add_note(note, did)
             guids.append(note.guid)
             ids.append(note.id)
-        apkg = tmp_path / "deck.apkg"
-        col.export_anki_package(
-            out_path=str(apkg),
-            options=ExportAnkiPackageOptions(with_scheduling=False, with_media=True, legacy=False),
-            limit=ExportLimit(deck_id=did),
-        )
+        apkg = export_deck(col, did, tmp_path / "deck.apkg")
     finally:
         col.close()
     return Made(apkg, guids, ids)

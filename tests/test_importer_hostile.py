@@ -23,13 +23,12 @@ from pathlib import Path
 
 import pytest
 import zstandard
-from anki.collection import Collection, ExportAnkiPackageOptions
-from anki.import_export_pb2 import ExportLimit
+from anki.collection import Collection
 
 from builder.cli import main
 from builder.importer import apkg
 from builder.importer.names import windows_reserved
-from tests.anki_decks import default_import, png
+from tests.anki_decks import default_import, export_deck, png
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,15 +50,11 @@ def _export(folder: Path, top: str = "Top", sub: str = "Top::Sub", media: str = 
             note = col.new_note(col.models.by_name("Basic"))
             note["Front"], note["Back"] = front, back
             col.add_note(note, col.decks.id(deck))
-        out = {}
-        for legacy in (True, False):
-            path = folder / f"{'legacy' if legacy else 'current'}.apkg"
-            col.export_anki_package(
-                out_path=str(path),
-                options=ExportAnkiPackageOptions(with_scheduling=False, with_media=True, legacy=legacy),
-                limit=ExportLimit(deck_id=col.decks.id(top.split("::")[0])),
-            )
-            out[legacy] = path
+        top_id = col.decks.id(top.split("::")[0])
+        out = {
+            legacy: export_deck(col, top_id, folder / f"{'legacy' if legacy else 'current'}.apkg", legacy=legacy)
+            for legacy in (True, False)
+        }
         return Exports(out[True], out[False])
     finally:
         col.close()
