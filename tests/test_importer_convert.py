@@ -217,3 +217,26 @@ def test_active_templates_and_css_are_imported_but_flagged(tmp_path: Path, capsy
     folder = root / "source" / "convert" / "notetypes" / "basic"
     shipped = "".join(p.read_text() for p in folder.rglob("*") if p.is_file())
     assert "<script>" in shipped and "@import" in shipped, "shipped as written, only flagged"
+
+
+def test_minified_css_is_wrapped_between_rules_and_ships_the_same_stylesheet(tmp_path: Path) -> None:
+    """Many decks ship their stylesheet as one long line, longer than the builder allows (E003): the import breaks
+    it after rules' `}`, never inside a string or an unquoted `url(...)`, and the stylesheet stays the same."""
+    rule = '.c{color:red}.q::after{content:"}"}.u{background:url(a}b.png)}'
+    minified = rule * 400
+
+    def edit(col: Collection) -> None:
+        basic = col.models.by_name("Basic")
+        basic["css"] = minified
+        col.models.update_dict(basic)
+
+    made = _package(tmp_path, [("Basic", {"Front": "q", "Back": "a"}, [])], edit=edit)
+    root = tmp_path / "project"
+    assert _import(made, root) == 0
+    written = (root / "source" / "convert" / "notetypes" / "basic" / "style.css").read_text()
+    lines = written.split("\n")
+    assert len(lines) > 1 and max(map(len, lines)) < 1_000
+    assert written.replace("\n", "") == minified
+    assert all('content:"}"' in line or 'content:"' not in line for line in lines), "a string is never broken"
+    assert all("url(a}b.png)" in line or "url(" not in line for line in lines), "nor an unquoted url"
+    assert build_deck(root / "source", root / "media", root / "dist") == 0

@@ -14,6 +14,7 @@ from builder.importer.layout import heading_fields
 from builder.importer.names import LayoutError, slugify, toml_string, windows_reserved
 from builder.notetypes.deckdefined import SPECIAL_FIELDS, TemplateSyntaxError, parse_template, referenced_fields
 from builder.notetypes.loader import FieldName, slug
+from builder.source import MAX_LINE_LENGTH
 
 _FIELD_NAME = re.compile(r"^[^:{}\"\s#^/](?:[^:{}\"\n]*\S)?$")
 _DEFAULT_FIELD = PackageField("", None)
@@ -160,5 +161,30 @@ def notetype_files(nt: PackageNotetype) -> dict[str, str]:
         files[f"{folder}/front.html"] = t.question
         files[f"{folder}/back.html"] = t.answer
     files["notetype.toml"] = "\n".join(lines) + "\n"
-    files["style.css"] = nt.css
+    files["style.css"] = wrap_css(nt.css)
     return files
+
+
+#: Where a line of minified CSS is broken: well under the builder's line limit, so diffs stay readable too.
+_CSS_WRAP = 200
+#: Comments, strings and parentheses without quotes (an unquoted `url(...)` may hold a `}`) stay whole.
+_CSS_TOKEN = re.compile(
+    r"/\*.*?(?:\*/|$)|\"(?:[^\"\\\n]|\\.)*\"?|'(?:[^'\\\n]|\\.)*'?|\([^()\"']*\)|[^\"'/}(]+|[/(]|\}", re.DOTALL
+)
+
+
+def wrap_css(css: str) -> str:
+    """Minified CSS (one line of a whole stylesheet, as many decks ship it) broken after its rules' `}`, which is
+    no change to the stylesheet: a newline there is white space between rules, never inside a string, a comment
+    or a value. CSS whose lines are all short enough is written as it is."""
+    if all(len(line) <= MAX_LINE_LENGTH for line in css.split("\n")):
+        return css
+    parts: list[str] = []
+    width = 0
+    for token in _CSS_TOKEN.findall(css):
+        parts.append(token)
+        width = len(token) - token.rfind("\n") - 1 if "\n" in token else width + len(token)
+        if token == "}" and width >= _CSS_WRAP:
+            parts.append("\n")
+            width = 0
+    return "".join(parts)
