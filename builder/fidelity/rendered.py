@@ -5,8 +5,9 @@
   in the visible text of the field Anki clozes.
 - A front or back of only a zero-width space, `&nbsp;`, an empty element or a comment passes a check on the
   Markdown text, and the card is blank.
-- A control character that no check of the raw file sees (an escape in a tag, an entity in raw HTML that a
-  later stage decodes) never reaches the collection.
+- A control character that no check of the raw file sees (the file's own characters are checked by
+  builder.source, its character references by builder.fidelity.entities) never reaches the collection: a last
+  net under every way a field is made.
 
 Each check costs a pass over the fields; locating a problem renders the note's blocks one by one, which only
 happens when there is one.
@@ -35,31 +36,18 @@ from builder.source import CONTROL, SourceFile, describe_char
 from builder.validate import body_text
 
 _CLOZE_TITLE = re.compile(r'^<div class="df-title">(.*?)</div>', re.DOTALL)
-_ENTITY = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,6})|([0-9]{1,7}));")
-
-
-def _entity_at(raw: RawNote) -> Location | None:
-    """Where the note writes a control character as a numeric entity, if it does."""
-    source = raw.source
-    body, body_start = body_text(raw)
-    title_start = source.offset(raw.title_line, raw.title_col)
-    for text, start in ((raw.title, title_start), (body, body_start)):
-        for match in _ENTITY.finditer(text):
-            value = int(match.group(1), 16) if match.group(1) else int(match.group(2))
-            if value < 0x110000 and CONTROL.fullmatch(chr(value)):
-                return source.location(start + match.start())
-    return None
 
 
 def _controls(raw: RawNote, note: RenderedNote, diagnostics: Diagnostics) -> None:
     for value in (*note.fields, *note.tags):
         found = CONTROL.search(value)
         if found is not None:
-            entity = _entity_at(raw)
-            if entity is None and CONTROL.search(raw.title + body_text(raw)[0]):
-                return  # written as the character itself: reported where it is (builder.source)
+            # Written as the character itself, it is reported where it is (builder.source); as a character
+            # reference, where that is (builder.fidelity.entities), and the file is then not rendered at all.
+            if CONTROL.search(raw.title + body_text(raw)[0]):
+                return
             diagnostics.error(
-                entity or note.location,
+                note.location,
                 "E110",
                 f"the note would carry control character {describe_char(found.group())} into Anki, written as an "
                 "entity or an escape in its text or tags; expected printable text, because Anki cannot store or "

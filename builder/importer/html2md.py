@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bs4 import BeautifulSoup, Comment, Tag
-from bs4.element import PageElement
 from markdownify import MarkdownConverter
 
 from builder import cloze
+from builder.importer import htmltree
 from builder.importer.textparts import (
     CLOSE,
     OPEN,
@@ -61,13 +61,6 @@ _KNOWN = frozenset(
         "font", "center", "section", "article", "header", "footer", "aside", "main", "nav", "figure",
         "figcaption", "abbr", "cite", "q", "dfn", "var", "wbr", "html", "body", "dl", "dt", "dd", "colgroup",
         "col",
-    }
-)  # fmt: skip
-_BLOCKS = frozenset(
-    {
-        "p", "div", "ul", "ol", "li", "table", "pre", "blockquote", "hr", "h1", "h2", "h3", "h4", "h5", "h6",
-        "center", "section", "article", "header", "footer", "aside", "main", "nav", "figure", "figcaption",
-        "dl", "dt", "dd",
     }
 )  # fmt: skip
 #: Inline elements kept as HTML because Markdown has no form for them.
@@ -416,83 +409,6 @@ def _sound_paths(markdown: str, ctx: FieldContext, result: Converted) -> str:
     return sub_sounds(markdown, replace)
 
 
-def _lines_to_breaks(soup: BeautifulSoup) -> None:
-    """Anki's editor writes each line as a `<div>`: make those `<br>`-separated lines of the parent's text.
-
-    Divs go innermost and last first, as one bs4 edit each once did; but every bs4 insert or unwrap looks
-    its node up in the parent's list, so 30,000 sibling lines took minutes. Each parent's list is rebuilt in
-    one pass instead, and the tree's links are set once at the end.
-    """
-    divs = soup.find_all("div")
-    if not divs:
-        return
-    order = {id(tag): i for i, tag in enumerate(soup.find_all(True))}
-    parents = {id(div.parent): div.parent for div in divs if div.parent is not None}
-    rebuilt: dict[int, list[PageElement]] = {}
-
-    def children(tag: Tag) -> list[PageElement]:
-        return rebuilt.get(id(tag), tag.contents)
-
-    for parent in sorted(parents.values(), key=lambda p: order.get(id(p), -1), reverse=True):
-        old = children(parent)
-        tail: list[PageElement] = []
-        for i in range(len(old) - 1, -1, -1):
-            node = old[i]
-            if (
-                not (isinstance(node, Tag) and node.name == "div")
-                or node.get("class")
-                or any(isinstance(c, Tag) and c.name in _BLOCKS for c in children(node))
-            ):
-                tail.append(node)
-                continue
-            before = old[i - 1] if i > 0 else None
-            if not node.get_text().strip() and node.find("img") is None:
-                tail.append(soup.new_tag("br"))
-            else:
-                after = tail[-1] if tail else None
-                if after is not None and not (isinstance(after, Tag) and after.name in _BLOCKS):
-                    tail.append(soup.new_tag("br"))
-                tail.extend(reversed(children(node)))
-            if before is not None and not (isinstance(before, Tag) and before.name in _BLOCKS | {"br"}):
-                tail.append(soup.new_tag("br"))
-        rebuilt[id(parent)] = tail[::-1]
-    _relink(soup, rebuilt)
-
-
-def _relink(soup: BeautifulSoup, rebuilt: dict[int, list[PageElement]]) -> None:
-    """Give the tree the rebuilt child lists, then every parent, sibling and document-order link anew."""
-    previous: PageElement | None = None
-    stack: list[PageElement] = [soup]
-    while stack:
-        node = stack.pop()
-        node.previous_element = previous
-        if previous is not None:
-            previous.next_element = node
-        previous = node
-        if isinstance(node, Tag):
-            if id(node) in rebuilt:
-                node.contents = rebuilt[id(node)]
-            kids = node.contents
-            for index, child in enumerate(kids):
-                child.parent = node
-                child.previous_sibling = kids[index - 1] if index else None
-                child.next_sibling = kids[index + 1] if index + 1 < len(kids) else None
-            stack.extend(reversed(kids))
-    if previous is not None:
-        previous.next_element = None
-
-
-def _depth(soup: BeautifulSoup) -> int:
-    """How deep elements nest, walked without recursion (the parser nests every unclosed `<p>` or `<b>`)."""
-    deepest = 0
-    stack: list[tuple[Tag, int]] = [(soup, 0)]
-    while stack:
-        tag, depth = stack.pop()
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in tag.contents if isinstance(child, Tag))
-    return deepest
-
-
 def _clean(source: str, result: Converted) -> str:
     """What Anki does not show, taken out before parsing: control characters and an unclosed last tag."""
     source = source.replace("\r\n", "\n").replace("\r", "\n")
@@ -559,14 +475,14 @@ def convert_field(source: str, ctx: FieldContext) -> Converted:
     placeholders: list[tuple[str, str]] = []
     cut = cut_out(source, placeholders)
     soup = BeautifulSoup(cut, "html.parser")
-    depth = _depth(soup)
+    depth = htmltree.depth(soup)
     if depth > MAX_DEPTH:
         raise Unconvertible(
             f"its HTML nests elements {depth:,} deep; the importer follows at most {MAX_DEPTH} levels, more than "
             "Markdown can show"
         )
     _prepare(soup, result)
-    _lines_to_breaks(soup)
+    htmltree.lines_to_breaks(soup)
     converter = _Converter(ctx, result, placeholders)
     markdown = converter.convert_soup(soup)
     markdown = markdown.replace("\xa0", " ")

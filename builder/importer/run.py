@@ -4,8 +4,8 @@ Stages: read the package (apkg) → lay the deck out as files (notetypes, layout
 temporary folder → build that folder with the real builder, which proves the files compile and gives each
 note's rendered fields → compare every note with the original (visible text, images, sounds, cards) →
 record the original package as the baseline release (the note and notetype mod times learners already have,
-so the first build changes nothing for them) → move the folders into place. Any error before the move leaves
-source/ and media/ exactly as they were.
+so the first build changes nothing for them) → report what was lost, set aside or flagged (reports) → move
+the folders into place. Any error before the move leaves source/ and media/ exactly as they were.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from builder.importer.apkg import Package, PackageError, PackageNotetype, read_p
 from builder.importer.layout import Layout, NoteReport, original_visible, plan_notes, top_deck
 from builder.importer.names import LayoutError, plan_media, slugify, toml_string, windows_reserved
 from builder.importer.notetypes import check_notetype, notetype_files, notetype_keys
+from builder.importer.reports import report_active_templates, report_notes, report_renamed, report_template_media
 from builder.manifest import RELEASES_DIR, build_manifest, dumps, visible_text
 from builder.models import SEMVER_PATTERN, RenderedNote
 from builder.notetypes import deck_stylesheet
-from builder.notetypes.builtin import IO_SCRIPT
 from builder.options import Options
 from builder.source import display_path
 
@@ -273,7 +273,7 @@ def import_package(request: ImportRequest, diagnostics: Diagnostics) -> ImportRe
         diagnostics.error(shown_package, "E170", f"cannot import {display_path(request.package)}: {exc}")
         return None
     if result is not None:
-        _report_renamed(renamed, request.media, diagnostics)
+        report_renamed(renamed, request.media, diagnostics)
     return result
 
 
@@ -305,7 +305,7 @@ def _write_and_check(
             if exclude:
                 layout = plan(exclude)
             if not layout.notes:
-                _report(layout, diagnostics, shown)
+                report_notes(layout, diagnostics, shown)
                 diagnostics.error(
                     Location(display_path(request.package)),
                     "E171",
@@ -336,9 +336,9 @@ def _write_and_check(
             return None
         _verify(package, layout, compiled, prefix, diagnostics, shown)
         _record_baseline(compiled, package, layout, deck_dir, prefix, shown)
-        _report(layout, diagnostics, shown)
-        _report_template_media(package, notetypes, keys, diagnostics, shown)
-        _report_active_templates(notetypes, keys, diagnostics, shown)
+        report_notes(layout, diagnostics, shown)
+        report_template_media(package, notetypes, keys, diagnostics, shown)
+        report_active_templates(notetypes, keys, diagnostics, shown)
         _move_into_place(media_dir / folder, final_media, deck_dir, final_source)
     return ImportResult(
         final_source, final_media, len(layout.notes), len(notetypes), len(layout.media), len(layout.skipped)
@@ -363,16 +363,6 @@ def _move_into_place(media: Path, final_media: Path, deck: Path, final_source: P
             with contextlib.suppress(OSError):
                 path.rmdir()
         raise
-
-
-def _report_renamed(renamed: list[tuple[str, str]], media: Path, diagnostics: Diagnostics) -> None:
-    for name, written in renamed:
-        diagnostics.warning(
-            Location(display_path(media / written)),
-            "E177",
-            f"media file `{name}` is written as `{written.rsplit('/', 1)[-1]}`: its stem is a device name Windows "
-            "reserves, so a repository holding it could not be checked out there. Cards name it by its new name",
-        )
 
 
 def _write_deck(
@@ -414,75 +404,3 @@ def _record_baseline(
     target = deck_dir / RELEASES_DIR / f"{version}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
-
-
-_TEMPLATE_MEDIA = re.compile(r"[\"'(]\s*(_[^\"'()\s<>]+)")
-
-
-def _report_template_media(
-    package: Package, notetypes: list[PackageNotetype], keys: dict[int, str], diagnostics: Diagnostics, shown: str
-) -> None:
-    """Files named `_...` that templates or CSS load (fonts, scripts): learners have them; builds do not ship them."""
-    in_package = {entry.name for entry in package.media}
-    for nt in notetypes:
-        used = set(_TEMPLATE_MEDIA.findall(nt.css + "".join(t.question + t.answer for t in nt.templates)))
-        for name in sorted(used & in_package):
-            diagnostics.warning(
-                Location(f"{shown}/notetypes/{keys[nt.id]}/notetype.toml"),
-                "E177",
-                f"notetype `{nt.name}` loads `{name}` from its templates or CSS; the build does not ship template "
-                "media yet, so only learners who had the original deck have it. Inline it in style.css or keep "
-                "the original package's file available",
-            )
-
-
-#: What in a template or style.css runs script or loads from the network on a learner's device.
-_ACTIVE = (
-    (re.compile(r"<script\b", re.IGNORECASE), "a `<script>` element"),
-    (re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.IGNORECASE), "an `on...=` event handler"),
-    (re.compile(r"javascript\s*:", re.IGNORECASE), "a `javascript:` URL"),
-    (re.compile(r"url\(\s*[\"']?\s*(?:https?:)?//", re.IGNORECASE), "a remote `url(...)`"),
-    (re.compile(r"@import\b", re.IGNORECASE), "an `@import`"),
-    (re.compile(r"<(?:iframe|object|embed)\b", re.IGNORECASE), "an embedded frame or object"),
-)
-
-
-def _report_active_templates(
-    notetypes: list[PackageNotetype], keys: dict[int, str], diagnostics: Diagnostics, shown: str
-) -> None:
-    """Templates ship as written, script included (docs/authoring.md): one from a foreign package is flagged."""
-    for nt in notetypes:
-        parts = [("style.css", nt.css)]
-        for template in nt.templates:
-            parts += [(f"template `{template.name}` (front)", template.question)]
-            parts += [(f"template `{template.name}` (back)", template.answer)]
-        for where, text in parts:
-            # Anki's own Image Occlusion setup (the one our builder writes too) is no news to anyone.
-            text = text.replace(IO_SCRIPT, "").replace(IO_SCRIPT.rstrip("\n"), "")
-            found = [what for pattern, what in _ACTIVE if pattern.search(text)]
-            if found:
-                diagnostics.warning(
-                    Location(f"{shown}/notetypes/{keys[nt.id]}/notetype.toml"),
-                    "E177",
-                    f"notetype `{nt.name}`: {where} has {', '.join(found)}; templates and style.css ship as "
-                    "written and run on every learner's device. Review it before you build, and remove what "
-                    "you do not trust",
-                )
-
-
-def _report(layout: Layout, diagnostics: Diagnostics, shown: str) -> None:
-    for report in layout.notes:
-        if report.dropped:
-            diagnostics.warning(
-                Location(f"{shown}/{report.path}", report.line),
-                "E177",
-                f"note {report.note_id} (guid {report.guid}): dropped {'; '.join(report.dropped)}; "
-                "Markdown and the card sanitiser cannot keep them. Check the note in Anki if it mattered",
-            )
-    for note, why in layout.skipped:
-        diagnostics.warning(
-            Location(f"{shown}/deck.toml"),
-            "E178",
-            f"note {note.id} (guid {note.guid}) was not imported: {why}. Learners keep its cards as they are, "
-            "but builds of this deck no longer update them",
-        )
